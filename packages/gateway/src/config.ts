@@ -1,0 +1,256 @@
+/**
+ * Configuration: read once at start-up from a properties file (Confluent's `key=value` format) and
+ * the environment, validated into a typed object. Nothing downstream reads the environment.
+ *
+ * Keys use Confluent's names where one exists (bootstrap.servers, id, listeners, producer.*,
+ * consumer.*, admin.*, client.*, consumer.request.timeout.ms...), so a REST Proxy config works.
+ * Environment: WHARF_FOO_BAR or KAFKA_REST_FOO_BAR sets `foo.bar` (WHARF_ wins).
+ */
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
+
+export interface Listener {
+  host: string;
+  port: number;
+}
+
+export interface GatewayConfig {
+  id: string;
+  listener: Listener;
+  /** Node-to-node port for forwarded consumer requests; null on a lone node without Redis. */
+  internalListener: Listener | null;
+  /** Base of URLs handed to clients (base_uri, v3 metadata.self); null derives it from the request. */
+  publicUrl: string | null;
+  clusterSecret: string | null;
+  redisUrl: string | null;
+  bootstrapServers: string;
+  /** librdkafka properties for every client, then per kind (pass-through of client.*, producer.*...). */
+  kafka: {
+    client: Record<string, string>;
+    producer: Record<string, string>;
+    consumer: Record<string, string>;
+    admin: Record<string, string>;
+  };
+  produce: {
+    poolSize: number;
+    maxRecordsPerRequest: number;
+    /** Admission limits: a request that would exceed them is refused with 429 before anything is queued. */
+    maxInflightRecords: number;
+    maxInflightBytes: number;
+  };
+  consumer: {
+    requestTimeoutMs: number;
+    instanceTimeoutMs: number;
+    maxResponseBytes: number;
+    prefetchMaxBytes: number;
+  };
+  cluster: {
+    heartbeatMs: number;
+    nodeTtlMs: number;
+    leaseTtlMs: number;
+  };
+  http: {
+    maxBodyBytes: number;
+    requestTimeoutMs: number;
+    headersTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+  };
+  shutdownTimeoutMs: number;
+  logLevel: "debug" | "info" | "warn" | "error";
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Wharf's own keys; anything else must be a pass-through prefix or it is a typo. */
+const knownKeys = new Set([
+  "id",
+  "listeners",
+  "internal.listener",
+  "public.url",
+  "cluster.secret",
+  "redis.url",
+  "bootstrap.servers",
+  "produce.pool.size",
+  "produce.max.records.per.request",
+  "produce.max.inflight.records",
+  "produce.max.inflight.bytes",
+  "consumer.request.timeout.ms",
+  "consumer.instance.timeout.ms",
+  "consumer.request.max.bytes",
+  "consumer.prefetch.max.bytes",
+  "cluster.heartbeat.ms",
+  "cluster.node.ttl.ms",
+  "cluster.lease.ttl.ms",
+  "request.max.bytes",
+  "request.timeout.ms",
+  "request.headers.timeout.ms",
+  "keepalive.timeout.ms",
+  "shutdown.timeout.ms",
+  "log.level",
+  "config.file",
+]);
+const passThroughPrefixes = ["client.", "producer.", "consumer.", "admin."] as const;
+
+/** Properties from Confluent's Java client that have no librdkafka meaning: accepted and ignored. */
+const javaOnlyProperties = new Set([
+  "key.serializer",
+  "value.serializer",
+  "key.deserializer",
+  "value.deserializer",
+  "schema.registry.url",
+]);
+
+export function parseProperties(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#") || line.startsWith("!")) continue;
+    const match = /^([^=:\s]+)\s*[=:\s]\s*(.*)$/.exec(line);
+    if (!match) throw new ConfigError(`cannot parse config line: ${line}`);
+    out[match[1] as string] = (match[2] as string).trim();
+  }
+  return out;
+}
+
+/** Variables that deploy/env.sh sets for Wharf's own scripts; they are not gateway settings. */
+const scriptVariables = new Set(["tools", "node.dir", "kafka.libs", "kafka.version"]);
+
+/** Maps WHARF_FOO_BAR / KAFKA_REST_FOO_BAR to foo.bar. */
+export function propertiesFromEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const fromConfluent: Record<string, string> = {};
+  const fromWharf: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined) continue;
+    for (const [prefix, target] of [
+      ["KAFKA_REST_", fromConfluent],
+      ["WHARF_", fromWharf],
+    ] as const) {
+      if (!name.startsWith(prefix)) continue;
+      const key = name.slice(prefix.length).toLowerCase().replaceAll("_", ".");
+      if (!scriptVariables.has(key)) target[key] = value;
+    }
+  }
+  return { ...fromConfluent, ...fromWharf };
+}
+
+/** Reads the file named by config.file (env) or `configFile`, then lets the environment override it. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, configFile?: string): GatewayConfig {
+  const fromEnv = propertiesFromEnv(env);
+  const file = configFile ?? fromEnv["config.file"];
+  let fromFile: Record<string, string> = {};
+  if (file) {
+    try {
+      fromFile = parseProperties(readFileSync(file, "utf8"));
+    } catch (error) {
+      if (error instanceof ConfigError) throw error;
+      throw new ConfigError(`cannot read config file ${file}: ${(error as Error).message}`);
+    }
+  }
+  return parseConfig({ ...fromFile, ...fromEnv });
+}
+
+export function parseConfig(props: Record<string, string>): GatewayConfig {
+  const problems: string[] = [];
+  const kafka: GatewayConfig["kafka"] = { client: {}, producer: {}, consumer: {}, admin: {} };
+  for (const [key, value] of Object.entries(props)) {
+    if (knownKeys.has(key)) continue;
+    const prefix = passThroughPrefixes.find((p) => key.startsWith(p));
+    if (!prefix) {
+      problems.push(`unknown setting "${key}"`);
+      continue;
+    }
+    const property = key.slice(prefix.length);
+    if (javaOnlyProperties.has(property)) continue;
+    kafka[prefix.slice(0, -1) as keyof typeof kafka][property] = value;
+  }
+
+  const str = (key: string, fallback: string) => props[key] ?? fallback;
+  const int = (key: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) => {
+    const raw = props[key];
+    if (raw === undefined || raw === "") return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`"${key}" must be an integer between ${min} and ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return value;
+  };
+  const listener = (key: string, fallback: string | null): Listener | null => {
+    const raw = props[key] ?? fallback;
+    if (raw === null || raw === "") return null;
+    // Confluent's `listeners` is a comma-separated list; Wharf serves one public listener.
+    const first = raw.split(",")[0]?.trim() ?? "";
+    try {
+      const url = new URL(first);
+      if (url.protocol !== "http:") throw new Error("only http:// is supported");
+      const port = url.port === "" ? 80 : Number(url.port);
+      return { host: url.hostname.replace(/^\[|\]$/g, ""), port };
+    } catch (error) {
+      problems.push(`"${key}" must be a URL like http://0.0.0.0:8082 (${(error as Error).message})`);
+      return null;
+    }
+  };
+  const url = (key: string): string | null => {
+    const raw = props[key];
+    if (!raw) return null;
+    try {
+      return new URL(raw).toString().replace(/\/$/, "");
+    } catch {
+      problems.push(`"${key}" must be a URL, got "${raw}"`);
+      return null;
+    }
+  };
+
+  const bootstrapServers = str("bootstrap.servers", "");
+  if (bootstrapServers === "")
+    problems.push('"bootstrap.servers" is required (e.g. WHARF_BOOTSTRAP_SERVERS=localhost:9092)');
+  const logLevel = str("log.level", "info");
+  if (!["debug", "info", "warn", "error"].includes(logLevel))
+    problems.push(`"log.level" must be debug, info, warn or error`);
+
+  const config: GatewayConfig = {
+    id: str("id", `${hostname()}-${process.pid}`),
+    listener: listener("listeners", "http://0.0.0.0:8082") ?? { host: "0.0.0.0", port: 8082 },
+    internalListener: listener("internal.listener", null),
+    publicUrl: url("public.url"),
+    clusterSecret: props["cluster.secret"] || null,
+    redisUrl: url("redis.url"),
+    bootstrapServers,
+    kafka,
+    produce: {
+      poolSize: int("produce.pool.size", 1, 1, 64),
+      maxRecordsPerRequest: int("produce.max.records.per.request", 10_000, 1),
+      maxInflightRecords: int("produce.max.inflight.records", 200_000, 1),
+      maxInflightBytes: int("produce.max.inflight.bytes", 256 * 1024 * 1024, 1024),
+    },
+    consumer: {
+      requestTimeoutMs: int("consumer.request.timeout.ms", 1000, 0, 300_000),
+      instanceTimeoutMs: int("consumer.instance.timeout.ms", 300_000, 1000),
+      maxResponseBytes: int("consumer.request.max.bytes", 67_108_864, 1),
+      prefetchMaxBytes: int("consumer.prefetch.max.bytes", 1024 * 1024, 1024),
+    },
+    cluster: {
+      heartbeatMs: int("cluster.heartbeat.ms", 1000, 100),
+      nodeTtlMs: int("cluster.node.ttl.ms", 5000, 500),
+      leaseTtlMs: int("cluster.lease.ttl.ms", 5000, 500),
+    },
+    http: {
+      maxBodyBytes: int("request.max.bytes", 16 * 1024 * 1024, 1024),
+      requestTimeoutMs: int("request.timeout.ms", 120_000, 0),
+      headersTimeoutMs: int("request.headers.timeout.ms", 20_000, 1000),
+      keepAliveTimeoutMs: int("keepalive.timeout.ms", 65_000, 1000),
+    },
+    shutdownTimeoutMs: int("shutdown.timeout.ms", 30_000, 0),
+    logLevel: logLevel as GatewayConfig["logLevel"],
+  };
+  if (config.redisUrl && !config.internalListener) {
+    problems.push('"internal.listener" is required when "redis.url" is set (nodes forward consumer requests to it)');
+  }
+  if (config.redisUrl && !config.clusterSecret) {
+    problems.push('"cluster.secret" is required when "redis.url" is set (it authenticates node-to-node requests)');
+  }
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  - ${problems.join("\n  - ")}`);
+  return config;
+}

@@ -1,0 +1,76 @@
+/**
+ * Every failure a client can see, as one class per kind with a stable Confluent error code.
+ * Routes throw these; `http/error-handler.ts` is the only place that turns them into responses.
+ */
+export class RestError extends Error {
+  readonly status: number;
+  readonly errorCode: number;
+  /** Extra response headers, e.g. Retry-After on backpressure. */
+  readonly headers: Record<string, string>;
+
+  constructor(status: number, errorCode: number, message: string, headers: Record<string, string> = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.status = status;
+    this.errorCode = errorCode;
+    this.headers = headers;
+  }
+}
+
+/** Confluent's error codes, named as kafka-rest names them (Errors.java). */
+export const ErrorCode = {
+  BadRequest: 400,
+  InvalidConsumerConfigConstraint: 40001,
+  KafkaBadRequest: 40002,
+  Unauthenticated: 40101,
+  Forbidden: 40301,
+  NotFound: 404,
+  TopicNotFound: 40401,
+  PartitionNotFound: 40402,
+  ConsumerInstanceNotFound: 40403,
+  LeaderNotAvailable: 40404,
+  MethodNotAllowed: 405,
+  NotAcceptable: 406,
+  ConsumerFormatMismatch: 40601,
+  Conflict: 409,
+  ConsumerAlreadySubscribed: 40901,
+  ConsumerAlreadyExists: 40902,
+  IllegalState: 40903,
+  PayloadTooLarge: 413,
+  UnsupportedMediaType: 415,
+  KeySchemaMissing: 42201,
+  ValueSchemaMissing: 42202,
+  JsonConversion: 42203,
+  InvalidConsumerConfig: 42204,
+  InvalidSchema: 42205,
+  InvalidPayload: 42206,
+  Serialization: 42207,
+  ProduceBatch: 42208,
+  TooManyRequests: 429,
+  Internal: 500,
+  KafkaError: 50002,
+  KafkaRetriable: 50003,
+  ServiceUnavailable: 503,
+} as const;
+
+export const badRequest = (message: string) => new RestError(400, ErrorCode.BadRequest, message);
+export const unprocessable = (message: string, code: number = ErrorCode.InvalidPayload) =>
+  new RestError(422, code, message);
+export const topicNotFound = (topic?: string) =>
+  new RestError(404, ErrorCode.TopicNotFound, topic ? `Topic ${topic} not found.` : "Topic not found.");
+export const partitionNotFound = () => new RestError(404, ErrorCode.PartitionNotFound, "Partition not found.");
+export const consumerInstanceNotFound = () =>
+  new RestError(404, ErrorCode.ConsumerInstanceNotFound, "Consumer instance not found.");
+export const routeNotFound = () => new RestError(404, ErrorCode.NotFound, "HTTP 404 Not Found");
+export const unsupportedMediaType = (type: string) =>
+  new RestError(415, ErrorCode.UnsupportedMediaType, `HTTP 415 Unsupported Media Type: ${type || "(none)"}`);
+export const notAcceptable = () => new RestError(406, ErrorCode.NotAcceptable, "HTTP 406 Not Acceptable");
+export const payloadTooLarge = (limit: number) =>
+  new RestError(413, ErrorCode.PayloadTooLarge, `Request body larger than the limit of ${limit} bytes.`);
+export const tooManyRequests = (message: string, retryAfterSeconds: number) =>
+  new RestError(429, ErrorCode.TooManyRequests, message, { "Retry-After": String(retryAfterSeconds) });
+export const serviceUnavailable = (message: string, retryAfterSeconds = 1) =>
+  new RestError(503, ErrorCode.ServiceUnavailable, message, { "Retry-After": String(retryAfterSeconds) });
+export const kafkaRetriable = (message: string) =>
+  new RestError(503, ErrorCode.KafkaRetriable, `Kafka retriable error: ${message}`);
+export const kafkaError = (message: string) => new RestError(500, ErrorCode.KafkaError, `Kafka error: ${message}`);

@@ -1,0 +1,75 @@
+/**
+ * Splits a byte stream of concatenated JSON values (v3 streaming produce) into one text per
+ * value, as the bytes arrive. Only the value boundaries are found here; JSON.parse does the rest.
+ */
+export class ConcatenatedJsonSplitter {
+  #pending: Buffer[] = [];
+  #pendingSize = 0;
+  #depth = 0;
+  #inString = false;
+  #escaped = false;
+  #started = false;
+
+  readonly maxValueBytes: number;
+
+  constructor(maxValueBytes: number) {
+    this.maxValueBytes = maxValueBytes;
+  }
+
+  /** Feeds a chunk; returns the complete values it finished. Throws when one value is too large. */
+  push(chunk: Uint8Array): string[] {
+    const out: string[] = [];
+    let start = 0;
+    for (let i = 0; i < chunk.length; i++) {
+      const byte = chunk[i] as number;
+      if (!this.#started) {
+        // Whitespace (including the \r\n clients put between records) separates values.
+        if (byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09) {
+          start = i + 1;
+          continue;
+        }
+        this.#started = true;
+        start = i;
+      }
+      if (this.#inString) {
+        if (this.#escaped) this.#escaped = false;
+        else if (byte === 0x5c) this.#escaped = true;
+        else if (byte === 0x22) this.#inString = false;
+        continue;
+      }
+      if (byte === 0x22) this.#inString = true;
+      else if (byte === 0x7b || byte === 0x5b) this.#depth++;
+      else if (byte === 0x7d || byte === 0x5d) {
+        if (--this.#depth <= 0) {
+          out.push(this.#take(chunk.subarray(start, i + 1)));
+          start = i + 1;
+        }
+      } else if (this.#depth === 0) {
+        // A top-level scalar is not a record; hand it to JSON.parse to get a clear error.
+        out.push(this.#take(chunk.subarray(start, i + 1)));
+        start = i + 1;
+      }
+    }
+    if (this.#started && start < chunk.length) {
+      this.#pending.push(Buffer.from(chunk.subarray(start)));
+      this.#pendingSize += chunk.length - start;
+      if (this.#pendingSize > this.maxValueBytes) throw new RangeError("record too large");
+    }
+    return out;
+  }
+
+  /** Whatever is left when the stream ends: an unterminated value, if any. */
+  end(): string | null {
+    if (!this.#started) return null;
+    return this.#take(new Uint8Array(0));
+  }
+
+  #take(tail: Uint8Array): string {
+    const text = Buffer.concat([...this.#pending, tail]).toString("utf8");
+    this.#pending = [];
+    this.#pendingSize = 0;
+    this.#depth = 0;
+    this.#started = false;
+    return text;
+  }
+}

@@ -1,0 +1,2 @@
+export { ConfigError, type GatewayConfig, loadConfig, parseConfig } from "./config.ts";
+export { createGateway, type Gateway } from "./gateway.ts";

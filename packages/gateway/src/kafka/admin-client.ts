@@ -1,0 +1,38 @@
+/**
+ * Cluster metadata for the management plane and v3 URLs. librdkafka's Node binding has no
+ * DescribeCluster (no cluster id), so this uses @platformatic/kafka's admin client, a maintained
+ * pure-TypeScript Kafka client, rather than hand-written protocol code.
+ */
+import { Admin } from "@platformatic/kafka";
+import type { GatewayConfig } from "../config.ts";
+import { kafkaRetriable } from "../errors.ts";
+
+export interface KafkaAdmin {
+  clusterId(): Promise<string>;
+  readonly client: Admin;
+  close(): Promise<void>;
+}
+
+export function createKafkaAdmin(config: GatewayConfig): KafkaAdmin {
+  const client = new Admin({
+    clientId: `wharf-${config.id}-admin`,
+    bootstrapBrokers: config.bootstrapServers.split(",").map((s) => s.trim()),
+    timeout: 10_000,
+    retries: 2,
+  });
+  let clusterId: string | null = null;
+  return {
+    client,
+    async clusterId() {
+      if (clusterId) return clusterId;
+      try {
+        const metadata = await client.metadata({ topics: [] });
+        clusterId = metadata.id;
+        return clusterId;
+      } catch (error) {
+        throw kafkaRetriable(`cannot read cluster metadata: ${(error as Error).message}`);
+      }
+    },
+    close: () => client.close(),
+  };
+}

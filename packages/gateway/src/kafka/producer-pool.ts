@@ -1,0 +1,225 @@
+/**
+ * A small pool of shared librdkafka producers. Records from all concurrent HTTP requests go
+ * through it, so librdkafka's own batching (linger.ms) coalesces them. Each record carries an
+ * opaque naming its request; a request resolves once every record has a delivery report.
+ */
+import Kafka from "@confluentinc/kafka-javascript";
+import type { GatewayConfig } from "../config.ts";
+import { RestError, tooManyRequests } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { Metrics } from "../metrics.ts";
+import { type DeliveryError, deliveryError } from "./delivery-errors.ts";
+import { producerProperties } from "./librdkafka-config.ts";
+
+export interface OutgoingRecord {
+  topic: string;
+  /** null lets librdkafka's partitioner choose. */
+  partition: number | null;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: Array<{ name: string; value: Buffer | null }>;
+  /** Milliseconds since the epoch; null lets the producer stamp it. */
+  timestamp?: number | null;
+}
+
+export type DeliveryResult =
+  | { ok: true; partition: number; offset: number; timestamp: number | null }
+  | { ok: false; error: DeliveryError };
+
+/** One HTTP request's records awaiting their delivery reports. */
+class PendingBatch {
+  readonly results: DeliveryResult[];
+  remaining: number;
+  readonly startedAt = performance.now();
+  readonly bytes: number;
+  resolve!: (results: DeliveryResult[]) => void;
+  readonly done = new Promise<DeliveryResult[]>((resolve) => {
+    this.resolve = resolve;
+  });
+
+  readonly records: OutgoingRecord[];
+
+  constructor(records: OutgoingRecord[], bytes: number) {
+    this.records = records;
+    this.results = new Array(records.length);
+    this.remaining = records.length;
+    this.bytes = bytes;
+  }
+}
+
+interface RecordOpaque {
+  batch: PendingBatch;
+  index: number;
+}
+
+type RawProducer = InstanceType<typeof Kafka.Producer>;
+
+export interface ProducerPool {
+  /** Queues the records on one producer and resolves with one result per record, in order. */
+  send(records: OutgoingRecord[]): Promise<DeliveryResult[]>;
+  /** Partition count of a topic, or null when it does not exist (cached briefly). */
+  partitionCount(topic: string): Promise<number | null>;
+  readonly ready: boolean;
+  /** Resolves when a broker answered a metadata request within timeoutMs; rejects otherwise. */
+  ping(timeoutMs: number): Promise<void>;
+  readonly inflightRecords: number;
+  close(): Promise<void>;
+}
+
+const recordBytes = (r: OutgoingRecord) => (r.key?.length ?? 0) + (r.value?.length ?? 0);
+
+export async function createProducerPool(config: GatewayConfig, log: Logger, metrics: Metrics): Promise<ProducerPool> {
+  const producers: RawProducer[] = [];
+  let next = 0;
+  let inflightRecords = 0;
+  let inflightBytes = 0;
+  let closed = false;
+  const topicCache = new Map<string, { partitions: number; expires: number }>();
+
+  const settle = (opaque: RecordOpaque, result: DeliveryResult) => {
+    const { batch, index } = opaque;
+    batch.results[index] = result;
+    if (--batch.remaining === 0) {
+      inflightRecords -= batch.records.length;
+      inflightBytes -= batch.bytes;
+      metrics.producerQueueRecords.set(inflightRecords);
+      metrics.producerQueueBytes.set(inflightBytes);
+      metrics.deliveryLatency.observe((performance.now() - batch.startedAt) / 1000);
+      batch.resolve(batch.results);
+    }
+  };
+
+  const onDelivery = (err: { code?: number; message?: string } | null | undefined, report: Kafka.DeliveryReport) => {
+    const opaque = report.opaque as RecordOpaque;
+    if (err) {
+      const error = deliveryError(err);
+      metrics.produceErrors.inc({ error_code: error.errorCode });
+      settle(opaque, { ok: false, error });
+      return;
+    }
+    const record = opaque.batch.records[opaque.index] as OutgoingRecord;
+    metrics.recordsProduced.inc({ topic: record.topic });
+    metrics.bytesProduced.inc({ topic: record.topic }, recordBytes(record));
+    settle(opaque, {
+      ok: true,
+      partition: report.partition,
+      offset: report.offset,
+      timestamp: report.timestamp ?? null,
+    });
+  };
+
+  for (let i = 0; i < config.produce.poolSize; i++) {
+    const producer = new Kafka.Producer(producerProperties(config, i) as Kafka.ProducerGlobalConfig);
+    producer.on("delivery-report", onDelivery);
+    producer.on("event.error", (error: { message?: string }) => {
+      log.warn("kafka producer error", { producer: i, error: error.message });
+    });
+    await new Promise<void>((resolve, reject) => {
+      producer.connect({ timeout: 30_000 }, (error) =>
+        error ? reject(new Error(`producer connect: ${error.message}`)) : resolve(),
+      );
+    });
+    // Delivery reports are polled on librdkafka's thread, not on a JS timer: no added latency.
+    producer.setPollInBackground(true);
+    producers.push(producer);
+  }
+
+  const fetchPartitionCount = (topic: string) =>
+    new Promise<number | null>((resolve, reject) => {
+      const producer = producers[0] as RawProducer;
+      producer.getMetadata({ topic, timeout: 5000 }, (error, metadata) => {
+        if (error) return reject(error);
+        const found = metadata.topics.find((t) => t.name === topic);
+        resolve(found && found.partitions.length > 0 ? found.partitions.length : null);
+      });
+    });
+
+  return {
+    get ready() {
+      return !closed && producers.every((p) => p.isConnected());
+    },
+    get inflightRecords() {
+      return inflightRecords;
+    },
+
+    ping: (timeoutMs) =>
+      new Promise<void>((resolve, reject) => {
+        (producers[0] as RawProducer).getMetadata({ allTopics: false, timeout: timeoutMs }, (error) =>
+          error ? reject(new Error(error.message)) : resolve(),
+        );
+      }),
+
+    async partitionCount(topic) {
+      const cached = topicCache.get(topic);
+      if (cached && cached.expires > Date.now()) return cached.partitions;
+      let partitions: number | null;
+      try {
+        partitions = await fetchPartitionCount(topic);
+      } catch (error) {
+        const mapped = deliveryError(error as { code?: number; message?: string });
+        throw new RestError(mapped.status, mapped.errorCode, mapped.message);
+      }
+      // Only positive answers are cached, so a topic created a moment ago is usable at once.
+      if (partitions !== null) topicCache.set(topic, { partitions, expires: Date.now() + 30_000 });
+      return partitions;
+    },
+
+    send(records) {
+      if (closed) return Promise.reject(new Error("producer pool is closed"));
+      let bytes = 0;
+      for (const r of records) bytes += recordBytes(r);
+      // All-or-nothing admission: refusing before queueing anything keeps a 429 side-effect free.
+      if (
+        inflightRecords > 0 &&
+        (inflightRecords + records.length > config.produce.maxInflightRecords ||
+          inflightBytes + bytes > config.produce.maxInflightBytes)
+      ) {
+        metrics.produceRejected.inc();
+        throw tooManyRequests("Producer queue is full, retry later.", 1);
+      }
+      const batch = new PendingBatch(records, bytes);
+      inflightRecords += records.length;
+      inflightBytes += bytes;
+      metrics.producerQueueRecords.set(inflightRecords);
+      metrics.producerQueueBytes.set(inflightBytes);
+      // One producer per request keeps the request's records in order on each partition.
+      const producer = producers[next] as RawProducer;
+      next = (next + 1) % producers.length;
+      for (let index = 0; index < records.length; index++) {
+        const r = records[index] as OutgoingRecord;
+        const opaque: RecordOpaque = { batch, index };
+        try {
+          producer.produce(
+            r.topic,
+            r.partition ?? -1,
+            r.value,
+            r.key,
+            r.timestamp ?? null,
+            opaque,
+            r.headers?.map((h) => ({ [h.name]: h.value ?? Buffer.alloc(0) })),
+          );
+        } catch (error) {
+          // Refused locally (record too large, unknown partition): no delivery report will come.
+          settle(opaque, { ok: false, error: deliveryError(error as { code?: number; message?: string }) });
+        }
+      }
+      return batch.done;
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.all(
+        producers.map(
+          (producer) =>
+            new Promise<void>((resolve) => {
+              producer.flush(config.shutdownTimeoutMs, () => {
+                producer.setPollInBackground(false);
+                producer.disconnect(() => resolve());
+              });
+            }),
+        ),
+      );
+    },
+  };
+}

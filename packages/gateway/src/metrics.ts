@@ -1,0 +1,59 @@
+/** Wharf's Prometheus metrics, one registry per gateway so several gateways can share a process. */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+
+export function createMetrics(nodeId: string) {
+  const registry = new Registry();
+  registry.setDefaultLabels({ node: nodeId });
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+  return {
+    registry,
+    httpRequests: new Histogram({
+      name: "wharf_http_request_duration_seconds",
+      help: "HTTP requests by route, method and status",
+      labelNames: ["route", "method", "status"],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    recordsProduced: new Counter({
+      name: "wharf_records_produced_total",
+      help: "Records acknowledged by Kafka",
+      labelNames: ["topic"],
+      registers: [registry],
+    }),
+    bytesProduced: new Counter({
+      name: "wharf_bytes_produced_total",
+      help: "Key and value bytes of records acknowledged by Kafka",
+      labelNames: ["topic"],
+      registers: [registry],
+    }),
+    produceErrors: new Counter({
+      name: "wharf_produce_errors_total",
+      help: "Records that Kafka did not acknowledge, by error code",
+      labelNames: ["error_code"],
+      registers: [registry],
+    }),
+    produceRejected: new Counter({
+      name: "wharf_produce_rejected_total",
+      help: "Produce requests refused with 429 because the producer queue was full",
+      registers: [registry],
+    }),
+    deliveryLatency: new Histogram({
+      name: "wharf_delivery_latency_seconds",
+      help: "Time from handing a record to librdkafka to its delivery report",
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
+      registers: [registry],
+    }),
+    producerQueueRecords: new Gauge({
+      name: "wharf_producer_queue_records",
+      help: "Records handed to librdkafka and awaiting a delivery report",
+      registers: [registry],
+    }),
+    producerQueueBytes: new Gauge({
+      name: "wharf_producer_queue_bytes",
+      help: "Bytes handed to librdkafka and awaiting a delivery report",
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
