@@ -19,6 +19,8 @@ export interface GatewayConfig {
   listener: Listener;
   /** Node-to-node port for forwarded consumer requests; null on a lone node without Redis. */
   internalListener: Listener | null;
+  /** URL other nodes use to reach the internal listener (pod IP in Kubernetes). */
+  internalAdvertisedUrl: string | null;
   /** Base of URLs handed to clients (base_uri, v3 metadata.self); null derives it from the request. */
   publicUrl: string | null;
   clusterSecret: string | null;
@@ -68,6 +70,7 @@ const knownKeys = new Set([
   "id",
   "listeners",
   "internal.listener",
+  "internal.advertised.url",
   "public.url",
   "cluster.secret",
   "redis.url",
@@ -214,6 +217,7 @@ export function parseConfig(props: Record<string, string>): GatewayConfig {
     id: str("id", `${hostname()}-${process.pid}`),
     listener: listener("listeners", "http://0.0.0.0:8082") ?? { host: "0.0.0.0", port: 8082 },
     internalListener: listener("internal.listener", null),
+    internalAdvertisedUrl: url("internal.advertised.url"),
     publicUrl: url("public.url"),
     clusterSecret: props["cluster.secret"] || null,
     redisUrl: url("redis.url"),

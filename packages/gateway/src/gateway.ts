@@ -1,12 +1,18 @@
 /**
- * createGateway(config) builds one Wharf node: Kafka clients, HTTP app, servers. Nothing is a
- * module-level singleton, so a test can run several gateways in one process.
+ * createGateway(config) builds one Wharf node: Kafka clients, consumer cluster, HTTP listeners.
+ * Nothing is a module-level singleton, so a test can run several gateways in one process.
  */
 import type { AddressInfo } from "node:net";
 import type { Hono } from "hono";
-import type { GatewayConfig } from "./config.ts";
-import { createApp } from "./http/app.ts";
-import { createHttpServer } from "./http/server.ts";
+import { createConsumerHost } from "./cluster/consumer-host.ts";
+import { createForwarder, type Forwarder } from "./cluster/forwarder.ts";
+import { createMemoryDirectory } from "./cluster/instance-directory.ts";
+import { createInternalHandler } from "./cluster/internal-server.ts";
+import { createLocator } from "./cluster/locator.ts";
+import { createRedisDirectory } from "./cluster/redis-directory.ts";
+import type { GatewayConfig, Listener } from "./config.ts";
+import { createApp, createInternalApp } from "./http/app.ts";
+import { createHttpServer, type HttpServer } from "./http/server.ts";
 import { createKafkaAdmin } from "./kafka/admin-client.ts";
 import { createProducerPool } from "./kafka/producer-pool.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -14,9 +20,9 @@ import { createMetrics } from "./metrics.ts";
 
 export interface Gateway {
   readonly app: Hono;
-  /** Starts the listeners; resolves with the bound public URL (port 0 picks a free port). */
-  listen(): Promise<{ url: string }>;
-  /** Graceful stop: refuse new work, finish in-flight requests, flush producers, close clients. */
+  /** Starts the listeners; resolves with the bound URLs (port 0 picks a free port). */
+  listen(): Promise<{ url: string; internalUrl: string | null }>;
+  /** Graceful stop: refuse new work, finish in-flight requests, hand off consumers, flush producers. */
   close(): Promise<void>;
 }
 
@@ -25,12 +31,27 @@ export interface GatewayOptions {
 }
 
 const READINESS_CACHE_MS = 1000;
+const MAX_CONSUMER_WAIT_MS = 300_000;
+
+const urlOf = (address: AddressInfo) =>
+  `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
+const advertised = (listener: Listener) =>
+  `http://${listener.host === "0.0.0.0" || listener.host === "::" ? "127.0.0.1" : listener.host}:${listener.port}`;
 
 export async function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const log = options.log ?? createLogger(config.logLevel, { node: config.id });
   const metrics = createMetrics(config.id);
   const admin = createKafkaAdmin(config);
   const producers = await createProducerPool(config, log, metrics);
+  const directory = config.redisUrl ? createRedisDirectory(config, log, metrics) : createMemoryDirectory();
+
+  let internalAddress: string | null = null;
+  const host = createConsumerHost(config, directory, log, metrics, () => internalAddress);
+  const locator = createLocator(config.id, directory, host);
+  const forwarder: Forwarder | null =
+    directory.distributed && config.clusterSecret
+      ? createForwarder(config.clusterSecret, metrics, MAX_CONSUMER_WAIT_MS)
+      : null;
 
   let closing = false;
   let readiness: { at: number; reason: string | null } = { at: 0, reason: "starting" };
@@ -48,24 +69,42 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     return reason;
   };
 
-  const app = createApp({ config, log, metrics, producers, admin, notReadyReason });
+  const app = createApp({ config, log, metrics, producers, admin, host, locator, forwarder, notReadyReason });
   const publicServer = createHttpServer(app.fetch, config.http);
+  let internalServer: HttpServer | null = null;
+  if (config.internalListener && config.clusterSecret) {
+    const internalApp = createInternalApp({ config, log, metrics, host, locator });
+    internalServer = createHttpServer(
+      createInternalHandler(config.clusterSecret, config.http.maxBodyBytes, internalApp.fetch),
+      config.http,
+    );
+  }
 
   return {
     app,
     async listen() {
-      const address: AddressInfo = await publicServer.listen(config.listener);
-      const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-      const url = `http://${host}:${address.port}`;
-      log.info("listening", { url });
-      return { url };
+      let internalUrl: string | null = null;
+      if (internalServer && config.internalListener) {
+        const bound = await internalServer.listen(config.internalListener);
+        internalUrl = urlOf(bound);
+        internalAddress =
+          config.internalAdvertisedUrl ?? advertised({ host: config.internalListener.host, port: bound.port });
+      }
+      host.start();
+      const url = urlOf(await publicServer.listen(config.listener));
+      log.info("listening", { url, internalUrl, redis: directory.distributed });
+      return { url, internalUrl };
     },
     async close() {
       if (closing) return;
       closing = true;
       log.info("shutting down");
-      // Reverse order of start-up: stop taking requests, then flush what was accepted.
+      // Reverse order of start-up: stop taking requests, hand consumers off, flush what was accepted.
       await publicServer.close(config.shutdownTimeoutMs);
+      await host.handOff();
+      await internalServer?.close(1000);
+      await forwarder?.close();
+      await directory.close();
       await producers.close();
       await admin.close();
       metrics.registry.clear();

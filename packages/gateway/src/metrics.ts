@@ -53,6 +53,48 @@ export function createMetrics(nodeId: string) {
       help: "Bytes handed to librdkafka and awaiting a delivery report",
       registers: [registry],
     }),
+    consumerInstances: new Gauge({
+      name: "wharf_consumer_instances",
+      help: "Consumer instances owned by this node",
+      registers: [registry],
+    }),
+    recordsConsumed: new Counter({
+      name: "wharf_records_consumed_total",
+      help: "Records returned to consumer clients",
+      registers: [registry],
+    }),
+    forwards: new Counter({
+      name: "wharf_forwards_total",
+      help: "Consumer requests forwarded to the owning node, by outcome",
+      labelNames: ["outcome"],
+      registers: [registry],
+    }),
+    forwardDuration: new Histogram({
+      name: "wharf_forward_duration_seconds",
+      help: "Round trip of a request forwarded to the owning node",
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5, 30],
+      registers: [registry],
+    }),
+    adoptions: new Counter({
+      name: "wharf_adoptions_total",
+      help: "Consumer instances this node adopted from a node that went away",
+      registers: [registry],
+    }),
+    leaseRenewalFailures: new Counter({
+      name: "wharf_lease_renewal_failures_total",
+      help: "Lease renewal rounds that failed (Redis unreachable)",
+      registers: [registry],
+    }),
+    leasesLost: new Counter({
+      name: "wharf_leases_lost_total",
+      help: "Consumer instances closed here because another node took them over",
+      registers: [registry],
+    }),
+    redisErrors: new Counter({
+      name: "wharf_redis_errors_total",
+      help: "Errors talking to Redis",
+      registers: [registry],
+    }),
   };
 }
 

@@ -1,16 +1,17 @@
 /** Assembles the public HTTP API from its route groups; middleware stays thin. */
-import { Hono } from "hono";
+import { type Context, Hono, type Next } from "hono";
 import type { GatewayConfig } from "../config.ts";
 import type { KafkaAdmin } from "../kafka/admin-client.ts";
 import type { ProducerPool } from "../kafka/producer-pool.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { createErrorHandler, notFoundHandler } from "./error-handler.ts";
+import { type ConsumerRouteDeps, consumerRoutes } from "./routes/consumers-v2.ts";
 import { opsRoutes } from "./routes/ops.ts";
 import { produceV2Routes } from "./routes/produce-v2.ts";
 import { produceV3Routes } from "./routes/produce-v3.ts";
 
-export interface AppDeps {
+export interface AppDeps extends ConsumerRouteDeps {
   config: GatewayConfig;
   log: Logger;
   metrics: Metrics;
@@ -21,18 +22,33 @@ export interface AppDeps {
 
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
-  app.use(async (c, next) => {
-    const start = performance.now();
-    await next();
-    deps.metrics.httpRequests.observe(
-      { route: c.req.routePath, method: c.req.method, status: c.res.status },
-      (performance.now() - start) / 1000,
-    );
-  });
+  app.use(requestMetrics(deps.metrics));
   app.route("/", opsRoutes(deps));
   app.route("/", produceV2Routes(deps));
   app.route("/", produceV3Routes(deps));
+  app.route("/", consumerRoutes(deps));
   app.notFound(notFoundHandler);
   app.onError(createErrorHandler(deps.log));
   return app;
+}
+
+/** The internal listener serves only consumer calls forwarded by other nodes, never forwarding again. */
+export function createInternalApp(deps: Omit<ConsumerRouteDeps, "forwarder"> & { log: Logger }): Hono {
+  const app = new Hono();
+  app.use(requestMetrics(deps.metrics, "internal"));
+  app.route("/", consumerRoutes({ ...deps, forwarder: null }));
+  app.notFound(notFoundHandler);
+  app.onError(createErrorHandler(deps.log));
+  return app;
+}
+
+function requestMetrics(metrics: Metrics, prefix = "") {
+  return async (c: Context, next: Next) => {
+    const start = performance.now();
+    await next();
+    metrics.httpRequests.observe(
+      { route: `${prefix}${c.req.routePath}`, method: c.req.method, status: c.res.status },
+      (performance.now() - start) / 1000,
+    );
+  };
 }

@@ -1,0 +1,83 @@
+import { StackError } from "./errors.ts";
+import { startGatewayProcess } from "./gateways.ts";
+import { isRunning, sendSignal, stopProcess, waitForExit } from "./processes.ts";
+import { startRedisServer } from "./redis.ts";
+import { REPO } from "./stack.ts";
+import { type GatewayState, readState, type StackInfo, type StackState, writeState } from "./state.ts";
+
+/** Signals that end a process; after the others (SIGSTOP, SIGUSR1...) killGateway does not wait. */
+const ENDING: readonly NodeJS.Signals[] = ["SIGTERM", "SIGINT", "SIGKILL", "SIGQUIT"];
+
+/**
+ * Sends `signal` to one gateway and, for a signal that ends it, waits until it is gone
+ * (SIGTERM gets 15 s for a graceful shutdown, else STACK_STOP_TIMEOUT).
+ */
+export async function killGateway(info: StackInfo, id: string, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+  const { gateway } = findGateway(loadState(info), id);
+  if (!sendSignal(gateway, signal)) {
+    throw new StackError("STACK_NOT_RUNNING", `gateway ${id} is not running`);
+  }
+  if (ENDING.includes(signal) && !(await waitForExit(gateway, 15_000))) {
+    throw new StackError("STACK_STOP_TIMEOUT", `gateway ${id} still runs 15 s after ${signal}`);
+  }
+}
+
+/**
+ * Starts a gateway again with the same id, ports and variables (plus the caller's current
+ * environment), waits for /readyz, and updates `info` in place with the new pid.
+ */
+export async function startGateway(info: StackInfo, id: string): Promise<StackInfo["gateways"][number]> {
+  const state = loadState(info);
+  const { gateway, index } = findGateway(state, id);
+  if (isRunning(gateway)) throw new StackError("STACK_ALREADY_RUNNING", `gateway ${id} is running`);
+  const started = await startGatewayProcess(REPO, gateway, (spawned) => {
+    state.gateways[index] = spawned;
+    writeState(state);
+  });
+  const entry = {
+    id,
+    url: started.url,
+    internalUrl: started.internalUrl,
+    pid: started.pid,
+  };
+  const position = info.gateways.findIndex((g) => g.id === id);
+  if (position >= 0) info.gateways[position] = entry;
+  return entry;
+}
+
+/** Stops the stack's own Redis (SIGTERM, then SIGKILL after 15 s); its port stays reserved. */
+export async function stopRedis(info: StackInfo): Promise<void> {
+  const redis = ownRedis(loadState(info));
+  if (redis.process) await stopProcess(redis.process);
+}
+
+/** Starts the stack's own Redis again on the same port, empty (it never persists). */
+export async function startRedis(info: StackInfo): Promise<void> {
+  const state = loadState(info);
+  const redis = ownRedis(state);
+  if (redis.process && isRunning(redis.process)) throw new StackError("STACK_ALREADY_RUNNING", "redis is running");
+  await startRedisServer(redis, (started) => {
+    state.redis = started;
+    writeState(state);
+  });
+}
+
+function loadState(info: StackInfo): StackState {
+  const state = readState(info.dir);
+  if (!state) throw new StackError("STACK_NOT_RUNNING", `no stack state in ${info.dir}`);
+  return state;
+}
+
+function findGateway(state: StackState, id: string): { gateway: GatewayState; index: number } {
+  const index = state.gateways.findIndex((g) => g.id === id);
+  const gateway = state.gateways[index];
+  if (!gateway) throw new StackError("STACK_BAD_OPTION", `no gateway ${id} in this stack`);
+  return { gateway, index };
+}
+
+function ownRedis(state: StackState): NonNullable<StackState["redis"]> {
+  if (!state.redis?.process) {
+    throw new StackError("STACK_BAD_OPTION", "this stack did not start a Redis (none, or an external one)");
+  }
+  return state.redis;
+}

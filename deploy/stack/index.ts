@@ -1,0 +1,10 @@
+/** The stack's programmatic door, for tests: everything else in deploy/stack is internal. */
+export { killGateway, startGateway, startRedis, stopRedis } from "./control.ts";
+export { StackError, type StackErrorCode } from "./errors.ts";
+export {
+  readStackInfo,
+  type StackOptions,
+  startStack,
+  stopStack,
+} from "./stack.ts";
+export type { StackInfo } from "./state.ts";

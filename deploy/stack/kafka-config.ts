@@ -1,0 +1,100 @@
+import { randomBytes } from "node:crypto";
+import { HOST } from "./ports.ts";
+
+export interface BrokerPlan {
+  id: number;
+  port: number;
+  controllerPort: number;
+  dir: string;
+}
+
+export interface ClusterPlan {
+  brokers: BrokerPlan[];
+  authorizer: boolean;
+}
+
+/** A Kafka Uuid as its tools print it: 16 random bytes, base64url without padding. */
+export function randomKafkaUuid(): string {
+  for (;;) {
+    const id = randomBytes(16).toString("base64url");
+    // Kafka rejects ids that start with "-" (they read as a command-line flag).
+    if (!id.startsWith("-")) return id;
+  }
+}
+
+/** The `--initial-controllers` value: every node votes, each with its metadata directory's id. */
+export function initialControllers(cluster: ClusterPlan, directoryIds: string[]): string {
+  return cluster.brokers.map((b, i) => `${b.id}@${HOST}:${b.controllerPort}:${directoryIds[i]}`).join(",");
+}
+
+/** Combined broker+controller settings, sized for a laptop rather than for durability or load. */
+export function serverProperties(broker: BrokerPlan, cluster: ClusterPlan): string {
+  const count = cluster.brokers.length;
+  const replication = Math.min(count, 3);
+  const minIsr = count >= 3 ? 2 : 1;
+  const settings: Record<string, string | number | boolean> = {
+    "process.roles": "broker,controller",
+    "node.id": broker.id,
+    "controller.quorum.bootstrap.servers": cluster.brokers.map((b) => `${HOST}:${b.controllerPort}`).join(","),
+    listeners: `PLAINTEXT://${HOST}:${broker.port},CONTROLLER://${HOST}:${broker.controllerPort}`,
+    "advertised.listeners": `PLAINTEXT://${HOST}:${broker.port},CONTROLLER://${HOST}:${broker.controllerPort}`,
+    "controller.listener.names": "CONTROLLER",
+    "inter.broker.listener.name": "PLAINTEXT",
+    "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+    "log.dirs": `${broker.dir}/data`,
+    "num.partitions": 3,
+    "default.replication.factor": replication,
+    "min.insync.replicas": minIsr,
+    "offsets.topic.replication.factor": replication,
+    // 50 partitions (the default) makes the first consumer group wait for 150 replicas to appear.
+    "offsets.topic.num.partitions": 10,
+    "transaction.state.log.replication.factor": replication,
+    "transaction.state.log.min.isr": minIsr,
+    "transaction.state.log.num.partitions": 10,
+    "share.coordinator.state.topic.replication.factor": replication,
+    "share.coordinator.state.topic.min.isr": minIsr,
+    "group.initial.rebalance.delay.ms": 0,
+    "auto.create.topics.enable": false,
+    // Two cores shared by up to three brokers, Redis and the gateways.
+    "num.network.threads": 2,
+    "num.io.threads": 4,
+    "num.recovery.threads.per.data.dir": 1,
+    "background.threads": 4,
+    ...(cluster.authorizer ? authorizerSettings() : {}),
+  };
+  return `${Object.entries(settings)
+    .map(([key, value]) => `${key}=${value}`)
+    .join("\n")}\n`;
+}
+
+/**
+ * Every listener here is PLAINTEXT without SASL, so every client — brokers, controllers, Wharf and
+ * the test tools alike — is User:ANONYMOUS. Making ANONYMOUS the super user keeps the cluster and
+ * Wharf working while ACLs are created, listed and deleted through the real StandardAuthorizer.
+ * Enforcing ACLs against another principal would need a SASL listener, which this stack lacks.
+ */
+function authorizerSettings(): Record<string, string | boolean> {
+  return {
+    "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+    "super.users": "User:ANONYMOUS",
+    "allow.everyone.if.no.acl.found": false,
+  };
+}
+
+/** Log4j2 configuration: everything to one file in the broker's directory, nothing on the console. */
+export function log4jProperties(logFile: string): string {
+  return [
+    "status = warn",
+    "appender.file.type = File",
+    "appender.file.name = file",
+    `appender.file.fileName = ${logFile}`,
+    "appender.file.layout.type = PatternLayout",
+    "appender.file.layout.pattern = [%d] %p %m (%c)%n",
+    "rootLogger.level = INFO",
+    "rootLogger.appenderRef.file.ref = file",
+    // One line per request at DEBUG; keep it quiet even if someone lowers the root level.
+    "logger.request.name = kafka.request.logger",
+    "logger.request.level = WARN",
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,124 @@
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import type { ProcessRef } from "./processes.ts";
+
+/** What `up` started and where, kept in <dir>/state.json so `down` (another process) can undo it. */
+export interface StackState {
+  version: 1;
+  dir: string;
+  clusterSecret: string;
+  kafka: KafkaState;
+  redis: RedisState | null;
+  lb: LbState | null;
+  gateways: GatewayState[];
+}
+
+export interface KafkaState {
+  bootstrap: string;
+  /** Empty when the stack reuses an existing cluster (--kafka). */
+  brokers: BrokerState[];
+}
+
+export interface BrokerState extends ProcessRef {
+  id: number;
+  port: number;
+  controllerPort: number;
+  dir: string;
+}
+
+export interface RedisState {
+  url: string;
+  port: number;
+  logFile: string;
+  /** Null when the stack reuses an external Redis (--redis url). */
+  process: ProcessRef | null;
+}
+
+export interface LbState extends ProcessRef {
+  url: string;
+  port: number;
+  configFile: string;
+  logFile: string;
+}
+
+export interface GatewayState extends ProcessRef {
+  id: string;
+  url: string;
+  internalUrl: string;
+  port: number;
+  internalPort: number;
+  /** The script run by node (packages/gateway/src/main.ts unless overridden). */
+  main: string;
+  logFile: string;
+  /** The variables the stack sets for this gateway, replayed on a restart. */
+  env: Record<string, string>;
+}
+
+/** The public view that `up` prints and `startStack` returns. */
+export interface StackInfo {
+  lb: string | null;
+  gateways: { id: string; url: string; internalUrl: string; pid: number }[];
+  kafka: string;
+  brokers: { id: number; pid: number; port: number }[];
+  redis: string | null;
+  dir: string;
+  clusterSecret: string;
+}
+
+const STATE_FILE = "state.json";
+/** Everything the stack creates inside its directory; `down` removes these and nothing else. */
+const OWNED = [STATE_FILE, "kafka", "redis", "haproxy", "gateways"];
+
+export function toInfo(state: StackState): StackInfo {
+  return {
+    lb: state.lb?.url ?? null,
+    gateways: state.gateways.map((g) => ({
+      id: g.id,
+      url: g.url,
+      internalUrl: g.internalUrl,
+      pid: g.pid,
+    })),
+    kafka: state.kafka.bootstrap,
+    brokers: state.kafka.brokers.map((b) => ({
+      id: b.id,
+      pid: b.pid,
+      port: b.port,
+    })),
+    redis: state.redis?.url ?? null,
+    dir: state.dir,
+    clusterSecret: state.clusterSecret,
+  };
+}
+
+export function readState(dir: string): StackState | null {
+  const file = join(dir, STATE_FILE);
+  if (!existsSync(file)) return null;
+  return JSON.parse(readFileSync(file, "utf8")) as StackState;
+}
+
+/** Written after every process start, so a `down` after a crashed `up` still finds what it left. */
+export function writeState(state: StackState): void {
+  mkdirSync(state.dir, { recursive: true });
+  const file = join(state.dir, STATE_FILE);
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
+  renameSync(`${file}.tmp`, file);
+}
+
+export function removeStackFiles(dir: string): void {
+  for (const name of OWNED) rmSync(join(dir, name), { recursive: true, force: true });
+  rmSync(join(dir, `${STATE_FILE}.tmp`), { force: true });
+  try {
+    if (readdirSync(dir).length === 0) rmdirSync(dir);
+  } catch {
+    // Already gone, or holds files that are not ours: leave it.
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * The consumer instances this node owns: creating, adopting and closing them, renewing their
+ * leases, expiring idle ones, and handing all of them off on a graceful shutdown.
+ */
+import type { GatewayConfig } from "../config.ts";
+import { ErrorCode, RestError, serviceUnavailable } from "../errors.ts";
+import { ConsumerInstance, type ConsumerSettings, type Subscription } from "../kafka/consumer-instance.ts";
+import type { Logger } from "../log.ts";
+import type { Metrics } from "../metrics.ts";
+import type { InstanceDirectory, InstanceRecord, LocalInstanceState } from "./instance-directory.ts";
+
+interface Owned {
+  instance: ConsumerInstance;
+  epoch: number;
+}
+
+const key = (group: string, name: string) => `${group}\u0000${name}`;
+
+export interface ConsumerHost {
+  get(group: string, name: string): ConsumerInstance | undefined;
+  create(settings: ConsumerSettings): Promise<ConsumerInstance>;
+  /** Recreates an instance this node just took the lease of, from its stored record. */
+  adopt(record: InstanceRecord): Promise<ConsumerInstance>;
+  saveSubscription(instance: ConsumerInstance): Promise<void>;
+  delete(group: string, name: string): Promise<void>;
+  readonly size: number;
+  start(): void;
+  /** Graceful shutdown: commit (when auto-commit is on), close and release every lease. */
+  handOff(): Promise<void>;
+}
+
+export function createConsumerHost(
+  config: GatewayConfig,
+  directory: InstanceDirectory,
+  log: Logger,
+  metrics: Metrics,
+  internalAddress: () => string | null,
+): ConsumerHost {
+  const owned = new Map<string, Owned>();
+  let timers: NodeJS.Timeout[] = [];
+  let clientSeq = 0;
+
+  const track = () => metrics.consumerInstances.set(owned.size);
+  const clientId = (s: ConsumerSettings) => `wharf-${config.id}-${s.name}-${++clientSeq}`;
+
+  const applySubscription = async (instance: ConsumerInstance, subscription: Subscription) => {
+    if (subscription.kind === "topics" || subscription.kind === "pattern") await instance.subscribe(subscription);
+    else if (subscription.kind === "assignment") await instance.assign(subscription.partitions);
+  };
+
+  const drop = async (k: string, entry: Owned, options: { commit: boolean }) => {
+    if (owned.get(k) === entry) owned.delete(k);
+    track();
+    await entry.instance.close(options);
+  };
+
+  const renew = async () => {
+    const states: LocalInstanceState[] = [...owned.values()].map(({ instance, epoch }) => ({
+      group: instance.settings.group,
+      name: instance.settings.name,
+      epoch,
+      lastUsed: instance.lastUsed,
+      record: { settings: instance.settings, subscription: instance.subscription, epoch },
+    }));
+    try {
+      const lost = await directory.renew(config.id, internalAddress(), states);
+      for (const state of lost) {
+        const k = key(state.group, state.name);
+        const entry = owned.get(k);
+        if (!entry || entry.epoch !== state.epoch) continue;
+        // Another node adopted it (this node was cut off); it is theirs now.
+        log.warn("consumer lease lost", { group: state.group, instance: state.name });
+        metrics.leasesLost.inc();
+        await drop(k, entry, { commit: false });
+      }
+    } catch (error) {
+      metrics.leaseRenewalFailures.inc();
+      log.debug("lease renewal failed", { error: (error as Error).message });
+    }
+  };
+
+  const sweepIdle = async () => {
+    const now = Date.now();
+    for (const [k, entry] of owned) {
+      if (now - entry.instance.lastUsed < config.consumer.instanceTimeoutMs) continue;
+      const { group, name } = entry.instance.settings;
+      log.info("consumer instance expired", { group, instance: name });
+      await drop(k, entry, { commit: true });
+      await directory.remove(group, name).catch(() => {});
+    }
+  };
+
+  return {
+    get: (group, name) => owned.get(key(group, name))?.instance,
+    get size() {
+      return owned.size;
+    },
+
+    async create(settings) {
+      const k = key(settings.group, settings.name);
+      const record: InstanceRecord = { settings, subscription: { kind: "none" }, epoch: 1 };
+      if (owned.has(k) || !(await directory.create(config.id, record))) {
+        throw new RestError(
+          409,
+          ErrorCode.ConsumerAlreadyExists,
+          "Consumer with specified consumer ID already exists in the specified consumer group.",
+        );
+      }
+      try {
+        const instance = await ConsumerInstance.create(config, settings, clientId(settings));
+        owned.set(k, { instance, epoch: 1 });
+        track();
+        return instance;
+      } catch (error) {
+        await directory.remove(settings.group, settings.name).catch(() => {});
+        throw error;
+      }
+    },
+
+    async adopt(record) {
+      const { settings } = record;
+      const k = key(settings.group, settings.name);
+      const existing = owned.get(k);
+      if (existing) return existing.instance;
+      let instance: ConsumerInstance;
+      try {
+        instance = await ConsumerInstance.create(config, settings, clientId(settings));
+        await applySubscription(instance, record.subscription);
+      } catch (error) {
+        throw serviceUnavailable(`Could not take over the consumer instance: ${(error as Error).message}`);
+      }
+      owned.set(k, { instance, epoch: record.epoch });
+      track();
+      metrics.adoptions.inc();
+      log.info("consumer instance adopted", { group: settings.group, instance: settings.name, epoch: record.epoch });
+      return instance;
+    },
+
+    saveSubscription: (instance) =>
+      directory.saveSubscription(config.id, instance.settings.group, instance.settings.name, instance.subscription),
+
+    async delete(group, name) {
+      const k = key(group, name);
+      const entry = owned.get(k);
+      if (entry) await drop(k, entry, { commit: true });
+      await directory.remove(group, name);
+    },
+
+    start() {
+      const renewTimer = setInterval(() => void renew(), config.cluster.heartbeatMs);
+      const sweepTimer = setInterval(() => void sweepIdle(), 1000);
+      renewTimer.unref();
+      sweepTimer.unref();
+      timers = [renewTimer, sweepTimer];
+      void renew();
+    },
+
+    async handOff() {
+      for (const t of timers) clearInterval(t);
+      timers = [];
+      await Promise.all(
+        [...owned.entries()].map(async ([k, entry]) => {
+          await drop(k, entry, { commit: true });
+          const { group, name } = entry.instance.settings;
+          await directory.release(config.id, group, name).catch(() => {});
+        }),
+      );
+    },
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * Forwards a consumer request to the node that owns the instance, over pooled keep-alive
+ * connections (undici), signed with the cluster secret.
+ */
+import { Agent } from "undici";
+import { serviceUnavailable } from "../errors.ts";
+import type { Metrics } from "../metrics.ts";
+import { signRequest } from "./internal-auth.ts";
+
+export interface ForwardRequest {
+  method: string;
+  pathAndQuery: string;
+  headers: Record<string, string>;
+  body: Uint8Array;
+}
+
+export interface Forwarder {
+  forward(address: string, request: ForwardRequest): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/** Only what the owner needs to serve the request; never the client's credentials or hops. */
+const FORWARDED_HEADERS = ["content-type", "accept"];
+
+export function pickForwardedHeaders(headers: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of FORWARDED_HEADERS) {
+    const value = headers.get(name);
+    if (value !== null) out[name] = value;
+  }
+  return out;
+}
+
+export function createForwarder(secret: string, metrics: Metrics, maxWaitMs: number): Forwarder {
+  const agent = new Agent({
+    connections: 32,
+    pipelining: 1,
+    keepAliveTimeout: 30_000,
+    connect: { timeout: 2000 },
+    // A forwarded long-poll may legitimately wait for its whole consumer request timeout.
+    headersTimeout: maxWaitMs + 15_000,
+    bodyTimeout: maxWaitMs + 15_000,
+  });
+
+  return {
+    async forward(address, request) {
+      const started = performance.now();
+      try {
+        const response = await agent.request({
+          origin: address,
+          path: request.pathAndQuery,
+          method: request.method as "GET",
+          headers: {
+            ...request.headers,
+            ...signRequest(secret, request.method, request.pathAndQuery, request.body),
+          },
+          body: request.body.length > 0 ? request.body : undefined,
+        });
+        const body = Buffer.from(await response.body.arrayBuffer());
+        metrics.forwards.inc({ outcome: "ok" });
+        metrics.forwardDuration.observe((performance.now() - started) / 1000);
+        const headers = new Headers();
+        for (const [name, value] of Object.entries(response.headers)) {
+          if (value === undefined || ["connection", "keep-alive", "transfer-encoding", "content-length"].includes(name))
+            continue;
+          headers.set(name, Array.isArray(value) ? value.join(", ") : value);
+        }
+        return new Response(response.statusCode === 204 ? null : body, { status: response.statusCode, headers });
+      } catch (error) {
+        metrics.forwards.inc({ outcome: "error" });
+        // The owner is unreachable (dying or just died): its lease lapses shortly and the next
+        // request adopts the instance, so this is retriable, never a 404.
+        throw serviceUnavailable(
+          `Owner of this consumer instance is unreachable (${(error as Error).message}); retry.`,
+        );
+      }
+    },
+    close: () => agent.close(),
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * Finds where a consumer instance lives: here, on another live node (forward), or nowhere alive
+ * (adopt it here). The forward target comes only from the directory, never from the request.
+ */
+import { consumerInstanceNotFound, serviceUnavailable } from "../errors.ts";
+import type { ConsumerInstance } from "../kafka/consumer-instance.ts";
+import type { ConsumerHost } from "./consumer-host.ts";
+import type { InstanceDirectory } from "./instance-directory.ts";
+
+export type Location = { local: ConsumerInstance } | { remote: string };
+
+export interface Locator {
+  /** allowForward is false for requests that were already forwarded once (no ping-pong). */
+  locate(group: string, name: string, allowForward: boolean): Promise<Location>;
+}
+
+export function createLocator(nodeId: string, directory: InstanceDirectory, host: ConsumerHost): Locator {
+  const adopting = new Map<string, Promise<Location>>();
+
+  const adopt = async (group: string, name: string): Promise<Location> => {
+    const result = await directory.adopt(nodeId, group, name);
+    if ("gone" in result) throw consumerInstanceNotFound();
+    if ("ownedBy" in result) throw serviceUnavailable("Consumer instance is moving between nodes; retry.");
+    return { local: await host.adopt(result.adopted) };
+  };
+
+  const directoryFailure = (error: unknown): never => {
+    if (error instanceof Error && "status" in error) throw error;
+    throw serviceUnavailable(`Consumer directory unavailable: ${(error as Error).message}`);
+  };
+
+  return {
+    async locate(group, name, allowForward) {
+      const local = host.get(group, name);
+      if (local && !local.closed) return { local };
+      if (!directory.distributed) throw consumerInstanceNotFound();
+      const unavailable = directory.unavailableReason();
+      if (unavailable) throw serviceUnavailable(`${unavailable}: consumer requests cannot be routed until it returns.`);
+
+      const location = await directory.lookup(group, name).catch(directoryFailure);
+      if (!location) throw consumerInstanceNotFound();
+      const { leaseOwner, ownerAddress } = location;
+      if (leaseOwner && leaseOwner !== nodeId && ownerAddress) {
+        if (allowForward) return { remote: ownerAddress };
+        throw serviceUnavailable("Consumer instance is owned by another node; retry.");
+      }
+      // The lease lapsed, its owner is no longer a live node, or it names this node (restarted).
+      const k = `${group}\u0000${name}`;
+      let pending = adopting.get(k);
+      if (!pending) {
+        pending = adopt(group, name)
+          .catch(directoryFailure)
+          .finally(() => adopting.delete(k));
+        adopting.set(k, pending);
+      }
+      const adopted = await pending;
+      if ("remote" in adopted && !allowForward) throw serviceUnavailable("Consumer instance is moving; retry.");
+      return adopted;
+    },
+  };
+}

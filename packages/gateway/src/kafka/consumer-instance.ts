@@ -1,0 +1,350 @@
+/**
+ * One v2 consumer instance: a real librdkafka consumer living on its owner node.
+ *
+ * Consumption never blocks a libuv threadpool thread for a long-poll: every read is a
+ * zero-timeout poll, and a waiting request sleeps on librdkafka's queue-not-empty callback
+ * (or its deadline) instead. Offsets are stored only for records handed to a client, so an
+ * auto-commit never covers a record that no client received.
+ */
+import Kafka from "@confluentinc/kafka-javascript";
+import type { GatewayConfig } from "../config.ts";
+import { ErrorCode, RestError } from "../errors.ts";
+import { consumerProperties } from "./librdkafka-config.ts";
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+export interface TopicPartitionOffset extends TopicPartition {
+  offset: number;
+}
+
+/** What a consumer was created with; stored with its lease so another node can adopt it. */
+export interface ConsumerSettings {
+  group: string;
+  name: string;
+  format: "binary" | "json";
+  autoOffsetReset: string | null;
+  autoCommit: boolean;
+  /** Bytes a read waits for before answering early; null answers as soon as any record is there. */
+  fetchMinBytes: number | null;
+  requestTimeoutMs: number | null;
+}
+
+export type Subscription =
+  | { kind: "topics"; topics: string[] }
+  | { kind: "pattern"; pattern: string }
+  | { kind: "assignment"; partitions: TopicPartition[] }
+  | { kind: "none" };
+
+export type ConsumedMessage = Kafka.Message;
+
+/** commitCb exists in the binding (an async commit with a callback) but not in its typings. */
+type RawConsumer = InstanceType<typeof Kafka.KafkaConsumer> & {
+  commitCb(offsets: TopicPartitionOffset[], cb: (error: Kafka.LibrdKafkaError | null) => void): void;
+};
+
+const POLL_BATCH = 500;
+/** A read also re-polls at this interval in case a queue-not-empty wake-up was missed. */
+const FALLBACK_POLL_MS = 100;
+const OFFSET_BEGINNING = -2;
+const OFFSET_END = -1;
+const ERR_STATE = -172;
+
+const illegalState = (message: string) => new RestError(409, ErrorCode.IllegalState, `Illegal state: ${message}`);
+
+export function messageSize(m: ConsumedMessage): number {
+  return (m.key ? (typeof m.key === "string" ? Buffer.byteLength(m.key) : m.key.length) : 0) + (m.value?.length ?? 0);
+}
+
+export class ConsumerInstance {
+  readonly settings: ConsumerSettings;
+  subscription: Subscription = { kind: "none" };
+  lastUsed = Date.now();
+  readonly #consumer: RawConsumer;
+  readonly #kafkaTimeoutMs = 10_000;
+  #buffer: ConsumedMessage[] = [];
+  /** Next offset to commit per partition: one past the last record handed to a client. */
+  #delivered = new Map<string, TopicPartitionOffset>();
+  #wake: (() => void) | null = null;
+  #signalled = false;
+  /** Serializes operations: librdkafka consumers are not meant for concurrent reads. */
+  #chain: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  private constructor(settings: ConsumerSettings, consumer: RawConsumer) {
+    this.settings = settings;
+    this.#consumer = consumer;
+  }
+
+  static async create(config: GatewayConfig, settings: ConsumerSettings, clientId: string): Promise<ConsumerInstance> {
+    let instance: ConsumerInstance | undefined;
+    let consumer: RawConsumer;
+    try {
+      consumer = new Kafka.KafkaConsumer({
+        ...consumerProperties(config, settings.group, clientId),
+        "enable.auto.commit": settings.autoCommit,
+        "enable.auto.offset.store": false,
+        // A client that stops polling loses its instance after consumer.instance.timeout.ms anyway.
+        "max.poll.interval.ms": config.consumer.instanceTimeoutMs + 60_000,
+        ...(settings.autoOffsetReset ? { "auto.offset.reset": settings.autoOffsetReset } : {}),
+        queue_non_empty_cb: () => {
+          if (instance) instance.#signal();
+        },
+      } as Kafka.ConsumerGlobalConfig) as RawConsumer;
+    } catch (error) {
+      throw new RestError(
+        422,
+        ErrorCode.InvalidConsumerConfig,
+        `Invalid consumer configuration: ${(error as Error).message}`,
+      );
+    }
+    instance = new ConsumerInstance(settings, consumer);
+    await new Promise<void>((resolve, reject) =>
+      consumer.connect({ timeout: 10_000 }, (error) =>
+        error ? reject(new RestError(503, ErrorCode.KafkaRetriable, `Kafka unavailable: ${error.message}`)) : resolve(),
+      ),
+    );
+    consumer.setDefaultConsumeTimeout(0);
+    return instance;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  touch(): void {
+    this.lastUsed = Date.now();
+  }
+
+  #signal(): void {
+    this.#signalled = true;
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
+
+  #serial<T>(operation: () => Promise<T> | T): Promise<T> {
+    const run = this.#chain.then(() => {
+      if (this.#closed) throw new RestError(404, ErrorCode.ConsumerInstanceNotFound, "Consumer instance not found.");
+      return operation();
+    });
+    this.#chain = run.catch(() => {});
+    return run;
+  }
+
+  subscribe(next: Subscription & { kind: "topics" | "pattern" }): Promise<void> {
+    return this.#serial(() => {
+      const current = this.subscription.kind;
+      if (current === "assignment" || (current !== "none" && current !== next.kind)) {
+        throw illegalState("Subscription to topics, partitions and pattern are mutually exclusive");
+      }
+      const topics = next.kind === "topics" ? next.topics : [`^(${next.pattern})$`];
+      this.#buffer = [];
+      if (topics.length === 0) this.#consumer.unsubscribe();
+      else this.#consumer.subscribe(topics);
+      this.subscription = topics.length === 0 ? { kind: "none" } : next;
+    });
+  }
+
+  assign(partitions: TopicPartition[]): Promise<void> {
+    return this.#serial(() => {
+      if (this.subscription.kind === "topics" || this.subscription.kind === "pattern") {
+        throw illegalState("Subscription to topics, partitions and pattern are mutually exclusive");
+      }
+      this.#buffer = [];
+      this.#consumer.assign(partitions.map(({ topic, partition }) => ({ topic, partition })));
+      this.subscription = { kind: "assignment", partitions };
+    });
+  }
+
+  unsubscribe(): Promise<void> {
+    return this.#serial(() => {
+      this.#buffer = [];
+      this.#consumer.unsubscribe();
+      if (this.subscription.kind === "assignment") this.#consumer.unassign();
+      this.subscription = { kind: "none" };
+    });
+  }
+
+  subscribedTopics(): string[] {
+    if (this.subscription.kind === "topics") return [...this.subscription.topics];
+    if (this.subscription.kind === "pattern") return [...new Set(this.assignments().map((p) => p.topic))];
+    return [];
+  }
+
+  assignments(): TopicPartition[] {
+    return this.#consumer.assignments().map(({ topic, partition }) => ({ topic, partition }));
+  }
+
+  /** Seeks each partition; offsets are the next record to read (no +1, as in Confluent). */
+  seek(offsets: TopicPartitionOffset[]): Promise<void> {
+    return this.#serial(async () => {
+      const assigned = new Set(this.assignments().map((p) => `${p.topic}\u0000${p.partition}`));
+      for (const o of offsets) {
+        if (!assigned.has(`${o.topic}\u0000${o.partition}`)) {
+          throw illegalState(`No current assignment for partition ${o.topic}-${o.partition}`);
+        }
+      }
+      for (const o of offsets) {
+        this.#buffer = this.#buffer.filter((m) => m.topic !== o.topic || m.partition !== o.partition);
+        await new Promise<void>((resolve, reject) =>
+          this.#consumer.seek(o, this.#kafkaTimeoutMs, (error) => (error ? reject(kafkaFailure(error)) : resolve())),
+        );
+      }
+    });
+  }
+
+  seekToBeginning(partitions: TopicPartition[]): Promise<void> {
+    return this.seek(partitions.map((p) => ({ ...p, offset: OFFSET_BEGINNING })));
+  }
+
+  seekToEnd(partitions: TopicPartition[]): Promise<void> {
+    return this.seek(partitions.map((p) => ({ ...p, offset: OFFSET_END })));
+  }
+
+  async seekToTimestamps(times: Array<TopicPartition & { timestamp: number }>): Promise<void> {
+    const offsets = await new Promise<Kafka.TopicPartitionOffset[]>((resolve, reject) =>
+      this.#consumer.offsetsForTimes(
+        times.map((t) => ({ topic: t.topic, partition: t.partition, offset: t.timestamp })),
+        this.#kafkaTimeoutMs,
+        (error, result) => (error ? reject(kafkaFailure(error)) : resolve(result)),
+      ),
+    );
+    // No record at or after the timestamp: librdkafka answers -1 (end), which is where to go.
+    await this.seek(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })));
+  }
+
+  /**
+   * Reads records: answers once minBytes have arrived (any record when null), maxBytes would be
+   * exceeded, or the timeout passes. Records kept for a later read stay in a small buffer.
+   */
+  read(timeoutMs: number, maxBytes: number, minBytes: number | null): Promise<ConsumedMessage[]> {
+    return this.#serial(async () => {
+      if (this.subscription.kind === "none") {
+        throw illegalState("Consumer is not subscribed to any topics or assigned any partitions");
+      }
+      const deadline = Date.now() + timeoutMs;
+      const out: ConsumedMessage[] = [];
+      let bytes = 0;
+      const threshold = minBytes ?? 1;
+      for (;;) {
+        let full = false;
+        while (this.#buffer.length > 0) {
+          const next = this.#buffer[0] as ConsumedMessage;
+          const size = messageSize(next);
+          // Unlike REST Proxy, a single record larger than max_bytes is still returned alone,
+          // so it cannot block the partition forever.
+          if (out.length > 0 && bytes + size > maxBytes) {
+            full = true;
+            break;
+          }
+          out.push(this.#buffer.shift() as ConsumedMessage);
+          bytes += size;
+        }
+        if (full || (out.length > 0 && bytes >= threshold) || Date.now() >= deadline) break;
+        this.#signalled = false;
+        const polled = await this.#poll();
+        if (polled.length > 0) {
+          this.#buffer.push(...polled);
+          continue;
+        }
+        await this.#waitForData(deadline);
+      }
+      this.touch();
+      this.#markDelivered(out);
+      return out;
+    });
+  }
+
+  #poll(): Promise<ConsumedMessage[]> {
+    return new Promise((resolve, reject) =>
+      this.#consumer.consume(POLL_BATCH, (error, messages) =>
+        error ? reject(kafkaFailure(error)) : resolve(messages),
+      ),
+    );
+  }
+
+  #waitForData(deadline: number): Promise<void> {
+    if (this.#signalled) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(
+        () => {
+          this.#wake = null;
+          resolve();
+        },
+        Math.max(0, Math.min(FALLBACK_POLL_MS, deadline - Date.now())),
+      );
+      this.#wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  #markDelivered(messages: ConsumedMessage[]): void {
+    if (messages.length === 0) return;
+    const latest = new Map<string, TopicPartitionOffset>();
+    for (const m of messages) {
+      latest.set(`${m.topic}\u0000${m.partition}`, { topic: m.topic, partition: m.partition, offset: m.offset + 1 });
+    }
+    for (const [key, value] of latest) this.#delivered.set(key, value);
+    if (this.settings.autoCommit) {
+      try {
+        this.#consumer.offsetsStore([...latest.values()]);
+      } catch {
+        // The partition was revoked meanwhile; its new owner re-reads from the committed offset.
+      }
+    }
+  }
+
+  /** Commits the given offsets (already +1) or, with none, everything handed to clients so far. */
+  commit(offsets: TopicPartitionOffset[] | null): Promise<void> {
+    return this.#serial(async () => {
+      const toCommit = offsets ?? [...this.#delivered.values()];
+      if (toCommit.length === 0) return;
+      await new Promise<void>((resolve, reject) =>
+        this.#consumer.commitCb(toCommit, (error) => (error ? reject(kafkaFailure(error)) : resolve())),
+      );
+      this.touch();
+    });
+  }
+
+  committed(partitions: TopicPartition[]): Promise<Array<TopicPartitionOffset & { metadata: string }>> {
+    return this.#serial(
+      () =>
+        new Promise((resolve, reject) =>
+          this.#consumer.committed(partitions, this.#kafkaTimeoutMs, (error, result) => {
+            if (error) return reject(kafkaFailure(error));
+            // Partitions with nothing committed are left out, as REST Proxy does.
+            resolve(
+              result
+                .filter((r) => r.offset >= 0)
+                .map((r) => ({ topic: r.topic, partition: r.partition, offset: r.offset, metadata: r.metadata ?? "" })),
+            );
+          }),
+        ),
+    );
+  }
+
+  /** Leaves the group; with commit, first commits what clients received (graceful hand-off). */
+  close(options: { commit: boolean }): Promise<void> {
+    const closing = this.#serial(async () => {
+      if (options.commit && this.settings.autoCommit && this.#delivered.size > 0) {
+        await new Promise<void>((resolve) => this.#consumer.commitCb([...this.#delivered.values()], () => resolve()));
+      }
+      this.#closed = true;
+      this.#signal();
+      await new Promise<void>((resolve) => this.#consumer.disconnect(() => resolve()));
+    });
+    return closing.catch(() => {});
+  }
+}
+
+export function kafkaFailure(error: { code?: number; message?: string }): RestError {
+  const message = error.message ?? "unknown Kafka error";
+  if (error.code === ERR_STATE) return illegalState(message);
+  if (error.code === 29 || error.code === 30) return new RestError(403, ErrorCode.Forbidden, message);
+  if (error.code === 58) return new RestError(401, ErrorCode.Unauthenticated, message);
+  return new RestError(500, ErrorCode.KafkaError, message);
+}
