@@ -32,6 +32,9 @@ export function consumerProperties(config: GatewayConfig, group: string, clientI
     "queued.max.messages.kbytes": prefetchKb,
     "fetch.max.bytes": Math.max(config.consumer.prefetchMaxBytes, 1024 * 1024),
     "fetch.message.max.bytes": Math.max(config.consumer.prefetchMaxBytes, 65_536),
+    // A dead owner's partitions move to the adopting node after the session timeout; keep it short.
+    "session.timeout.ms": 10_000,
+    "heartbeat.interval.ms": 3000,
     ...config.kafka.client,
     ...config.kafka.consumer,
   };

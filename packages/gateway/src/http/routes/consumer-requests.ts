@@ -28,6 +28,8 @@ const offsetResets: Record<string, string> = {
 };
 const MAX_FETCH_MIN_BYTES = 10_000_000;
 
+const hasControlCharacter = (s: string) => [...s].some((ch) => (ch.codePointAt(0) ?? 0) < 0x20);
+
 function rejectUnknownFields(body: Record<string, unknown>, known: ReadonlySet<string>): void {
   for (const field of Object.keys(body)) {
     if (!known.has(field)) throw unprocessable(`Unrecognized field: ${field}`);
@@ -52,7 +54,13 @@ export function parseCreateRequest(
   rejectUnknownFields(b, createFields);
 
   const name = b.id ?? b.name ?? generateName();
-  if (typeof name !== "string" || name === "" || name.length > 200 || /[/\u0000-\u001f]/.test(name)) {
+  if (
+    typeof name !== "string" ||
+    name === "" ||
+    name.length > 200 ||
+    !/^[^/]+$/.test(name) ||
+    hasControlCharacter(name)
+  ) {
     throw unprocessable("name must be a non-empty string without '/' or control characters, at most 200 long.");
   }
   const format = String(b.format ?? "binary").toLowerCase();

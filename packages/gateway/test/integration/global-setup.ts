@@ -1,0 +1,43 @@
+/**
+ * Starts the real stack once for the integration suite: Apache Kafka (KRaft; 1 broker, or 3 with
+ * WHARF_TEST_BROKERS=3), Redis, three gateway processes and haproxy round-robin in front.
+ */
+import { resolve } from "node:path";
+import type { TestProject } from "vitest/node";
+import { type StackInfo, startStack, stopStack } from "../../../../deploy/stack/index.ts";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    stack: StackInfo;
+  }
+}
+
+/** Short timeouts so failover tests run in seconds, not minutes. */
+export const testGatewayEnv = {
+  WHARF_CLUSTER_HEARTBEAT_MS: "500",
+  WHARF_CLUSTER_NODE_TTL_MS: "3000",
+  WHARF_CLUSTER_LEASE_TTL_MS: "3000",
+  WHARF_CONSUMER_SESSION_TIMEOUT_MS: "6000",
+  WHARF_CONSUMER_HEARTBEAT_INTERVAL_MS: "1000",
+  WHARF_LOG_LEVEL: "info",
+};
+
+const dir = resolve(import.meta.dirname, "../../../../.stack-test");
+
+export default async function setup(project: TestProject) {
+  await stopStack(dir).catch(() => {});
+  const stack = await startStack({
+    brokers: Number(process.env.WHARF_TEST_BROKERS ?? 1),
+    gateways: 3,
+    lb: true,
+    redisLocal: true,
+    gatewayPort: 0,
+    gatewayEnv: testGatewayEnv,
+    dir,
+    log: () => {},
+  });
+  project.provide("stack", stack);
+  return async () => {
+    await stopStack(dir);
+  };
+}

@@ -1,0 +1,110 @@
+/** Shared helpers for integration tests: the stack's endpoints, topics, HTTP calls, reading Kafka. */
+import { randomUUID } from "node:crypto";
+import Kafka from "@confluentinc/kafka-javascript";
+import { Admin } from "@platformatic/kafka";
+import { request } from "undici";
+import { inject } from "vitest";
+
+export const stack = () => inject("stack");
+export const lbUrl = () => stack().lb as string;
+export const gatewayUrl = (i: number) => (stack().gateways[i] as { url: string }).url;
+
+export const unique = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+export async function createTopic(name: string, partitions = 3): Promise<string> {
+  const admin = new Admin({ clientId: "wharf-test", bootstrapBrokers: stack().kafka.split(",") });
+  try {
+    const replicas = Math.min(stack().brokers.length, 3);
+    await admin.createTopics({ topics: [name], partitions, replicas });
+    // Wait until metadata shows every partition with a leader, so produce never races creation.
+    for (let i = 0; i < 50; i++) {
+      const md = await admin.metadata({ topics: [name], forceUpdate: true });
+      const topic = md.topics.get(name);
+      if (topic && topic.partitionsCount === partitions) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await admin.close();
+  }
+  return name;
+}
+
+export interface HttpResult {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  // biome-ignore lint/suspicious/noExplicitAny: test responses are checked field by field
+  json: any;
+}
+
+export async function call(
+  method: string,
+  url: string,
+  options: { headers?: Record<string, string>; body?: string | Buffer | object } = {},
+): Promise<HttpResult> {
+  const body =
+    options.body === undefined || typeof options.body === "string" || Buffer.isBuffer(options.body)
+      ? options.body
+      : JSON.stringify(options.body);
+  const response = await request(url, { method: method as "GET", headers: options.headers, body });
+  const text = await response.body.text();
+  let json: unknown;
+  try {
+    json = text === "" ? undefined : JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: response.statusCode, headers: response.headers, text, json };
+}
+
+export const V2 = "application/vnd.kafka.v2+json";
+export const V2_BINARY = "application/vnd.kafka.binary.v2+json";
+export const V2_JSON_FORMAT = "application/vnd.kafka.json.v2+json";
+
+export interface ReadRecord {
+  partition: number;
+  offset: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Array<Record<string, Buffer>>;
+  timestamp?: number;
+}
+
+/** Reads a topic from the beginning with a plain librdkafka consumer until `count` records arrived. */
+export async function readTopic(topic: string, count: number, timeoutMs = 30_000): Promise<ReadRecord[]> {
+  const consumer = new Kafka.KafkaConsumer({
+    "bootstrap.servers": stack().kafka,
+    "group.id": unique("reader"),
+    "enable.auto.commit": false,
+  } as Kafka.ConsumerGlobalConfig);
+  await new Promise<void>((resolve, reject) => consumer.connect({}, (e) => (e ? reject(e) : resolve())));
+  try {
+    const md = await new Promise<Kafka.Metadata>((resolve, reject) =>
+      consumer.getMetadata({ topic, timeout: 10_000 }, (e, m) => (e ? reject(e) : resolve(m))),
+    );
+    const partitions = md.topics.find((t) => t.name === topic)?.partitions ?? [];
+    consumer.assign(partitions.map((p) => ({ topic, partition: p.id, offset: -2 })));
+    const out: ReadRecord[] = [];
+    const deadline = Date.now() + timeoutMs;
+    while (out.length < count && Date.now() < deadline) {
+      const batch = await new Promise<Kafka.Message[]>((resolve, reject) =>
+        consumer.consume(1000, (e, m) => (e ? reject(e) : resolve(m))),
+      );
+      for (const m of batch) {
+        out.push({
+          partition: m.partition,
+          offset: m.offset,
+          key: m.key === undefined || m.key === null ? null : Buffer.from(m.key),
+          value: m.value ?? null,
+          headers: (m.headers ?? []) as Array<Record<string, Buffer>>,
+          timestamp: m.timestamp,
+        });
+      }
+    }
+    return out;
+  } finally {
+    await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
