@@ -39,10 +39,14 @@ if [ ! -f "$stamp" ] || [ "$root/pnpm-lock.yaml" -nt "$stamp" ]; then
   touch "$stamp"
 fi
 
-if [ ! -f "$WHARF_KAFKA_LIBS/kafka_2.13-$WHARF_KAFKA_VERSION.jar" ]; then
+# The jar folder is rebuilt whenever deploy/kafka/pom.xml changes (its hash is kept beside the jars).
+pom_hash=$(sha256sum "$root/deploy/kafka/pom.xml" | cut -d' ' -f1)
+if [ "$(cat "$WHARF_KAFKA_LIBS/.pom-sha256" 2>/dev/null)" != "$pom_hash" ]; then
   log "downloading Apache Kafka $WHARF_KAFKA_VERSION jars from Maven Central"
-  mkdir -p "$WHARF_KAFKA_LIBS"
+  rm -rf "$WHARF_KAFKA_LIBS.tmp" && mkdir -p "$WHARF_KAFKA_LIBS.tmp"
   (cd "$root/deploy/kafka" && mvn -q -Dkafka.version="$WHARF_KAFKA_VERSION" \
-    dependency:copy-dependencies -DoutputDirectory="$WHARF_KAFKA_LIBS")
+    dependency:copy-dependencies -DoutputDirectory="$WHARF_KAFKA_LIBS.tmp")
+  echo "$pom_hash" > "$WHARF_KAFKA_LIBS.tmp/.pom-sha256"
+  rm -rf "$WHARF_KAFKA_LIBS" && mv "$WHARF_KAFKA_LIBS.tmp" "$WHARF_KAFKA_LIBS"
 fi
 log "ready (node $(node --version), pnpm $(pnpm --version), kafka $WHARF_KAFKA_VERSION)"

@@ -22,7 +22,13 @@ export const testGatewayEnv = {
   WHARF_LOG_LEVEL: "info",
 };
 
-const dir = resolve(import.meta.dirname, "../../../../.stack-test");
+/**
+ * WHARF_TEST_STACK_DIR lets two suites run side by side on one machine without stopping each
+ * other's stack. It is taken out of the environment at once: gateways inherit this process's
+ * environment and would refuse it as an unknown WHARF_ setting.
+ */
+const dir = resolve(process.env.WHARF_TEST_STACK_DIR || resolve(import.meta.dirname, "../../../../.stack-test"));
+delete process.env.WHARF_TEST_STACK_DIR;
 
 export default async function setup(project: TestProject) {
   await stopStack(dir).catch(() => {});
