@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { getRequestListener } from "@hono/node-server";
 import type { GatewayConfig, Listener } from "../config.ts";
 import { payloadTooLarge } from "../errors.ts";
+import type { RequestEnv } from "./body.ts";
 
 export interface HttpServer {
   readonly server: Server;
@@ -17,10 +18,10 @@ export interface HttpServer {
 }
 
 export function createHttpServer(
-  fetch: (request: Request) => Response | Promise<Response>,
+  fetch: (request: Request, env: RequestEnv) => Response | Promise<Response>,
   http: GatewayConfig["http"],
 ): HttpServer {
-  const handle = getRequestListener(fetch);
+  const handle = getRequestListener(fetch as Parameters<typeof getRequestListener>[0]);
   const server = createServer(
     {
       requestTimeout: http.requestTimeoutMs,
@@ -37,6 +38,8 @@ export function createHttpServer(
         res.end(JSON.stringify({ error_code: error.errorCode, message: error.message }));
         return;
       }
+      // HTTP/1.0 health checks (haproxy's httpchk) send no Host; the fetch adapter needs one for the URL.
+      if (!req.headers.host) req.headers.host = "localhost";
       void handle(req, res);
     },
   );

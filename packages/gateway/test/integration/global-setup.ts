@@ -44,6 +44,7 @@ export default async function setup(project: TestProject) {
   });
   project.provide("stack", stack);
   return async () => {
-    await stopStack(dir);
+    // KEEP_TEST_STACK=1 leaves the stack (and its logs) running for a post-mortem.
+    if (process.env.KEEP_TEST_STACK !== "1") await stopStack(dir);
   };
 }

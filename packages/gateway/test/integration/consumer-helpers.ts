@@ -1,0 +1,91 @@
+/** Helpers for consumer tests: a v2 consumer client over HTTP and a view of Redis ownership. */
+import { Redis } from "ioredis";
+import { expect } from "vitest";
+import { call, type HttpResult, sleep, stack, V2, V2_BINARY, V2_JSON_FORMAT } from "./helpers.ts";
+
+export interface ConsumerRef {
+  base: string;
+  group: string;
+  name: string;
+  format: "binary" | "json";
+}
+
+export async function createConsumer(
+  base: string,
+  group: string,
+  name: string,
+  config: Record<string, unknown> = {},
+): Promise<ConsumerRef> {
+  const res = await call("POST", `${base}/consumers/${group}`, {
+    headers: { "content-type": V2 },
+    body: { name, format: "binary", "auto.offset.reset": "earliest", ...config },
+  });
+  expect(res.status, res.text).toBe(200);
+  expect(res.json.instance_id).toBe(name);
+  return { base, group, name, format: (config.format as "binary" | "json") ?? "binary" };
+}
+
+export const instancePath = (c: ConsumerRef, suffix = "") =>
+  `${c.base}/consumers/${c.group}/instances/${c.name}${suffix}`;
+
+/** Calls an instance route, retrying the retriable answers a client sees while ownership moves. */
+export async function instanceCall(
+  c: ConsumerRef,
+  method: string,
+  suffix: string,
+  body?: object,
+  options: { accept?: string; retryUntilMs?: number; seen?: number[] } = {},
+): Promise<HttpResult> {
+  const deadline = Date.now() + (options.retryUntilMs ?? 0);
+  for (;;) {
+    const res = await call(method, instancePath(c, suffix), {
+      headers: {
+        ...(body ? { "content-type": V2 } : {}),
+        ...(options.accept ? { accept: options.accept } : {}),
+      },
+      body,
+    });
+    options.seen?.push(res.status);
+    if (res.status !== 503 || Date.now() > deadline) return res;
+    await sleep(250);
+  }
+}
+
+export async function readRecords(c: ConsumerRef, timeoutMs = 1000, seen?: number[]) {
+  const accept = c.format === "json" ? V2_JSON_FORMAT : V2_BINARY;
+  const res = await instanceCall(c, "GET", `/records?timeout=${timeoutMs}`, undefined, {
+    accept,
+    retryUntilMs: 30_000,
+    seen,
+  });
+  expect(res.status, res.text).toBe(200);
+  return res.json as Array<{ topic: string; key: unknown; value: unknown; partition: number; offset: number }>;
+}
+
+/** Reads until `count` records arrived (or the deadline), returning all of them. */
+export async function readUntil(c: ConsumerRef, count: number, deadlineMs = 40_000, seen?: number[]) {
+  const out: Awaited<ReturnType<typeof readRecords>> = [];
+  const deadline = Date.now() + deadlineMs;
+  while (out.length < count && Date.now() < deadline) out.push(...(await readRecords(c, 1000, seen)));
+  return out;
+}
+
+export function redis(): Redis {
+  return new Redis(stack().redis as string, { maxRetriesPerRequest: 1 });
+}
+
+/** The node id holding an instance's lease. */
+export async function ownerOf(client: Redis, group: string, name: string): Promise<string | null> {
+  const lease = await client.get(`wharf:lease:${encodeURIComponent(group)}:${encodeURIComponent(name)}`);
+  return lease ? lease.slice(0, lease.lastIndexOf("|")) : null;
+}
+
+export async function metric(url: string, name: string): Promise<number> {
+  const res = await call("GET", `${url}/metrics`);
+  let total = 0;
+  for (const line of res.text.split("\n")) {
+    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+      total += Number(line.slice(line.lastIndexOf(" ") + 1));
+  }
+  return total;
+}
