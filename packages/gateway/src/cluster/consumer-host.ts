@@ -24,6 +24,8 @@ export interface ConsumerHost {
   saveSubscription(instance: ConsumerInstance): Promise<void>;
   delete(group: string, name: string): Promise<void>;
   readonly size: number;
+  /** True once a graceful shutdown began: nothing is created or adopted here any more. */
+  readonly draining: boolean;
   start(): void;
   /** Graceful shutdown: commit (when auto-commit is on), close and release every lease. */
   handOff(): Promise<void>;
@@ -38,6 +40,7 @@ export function createConsumerHost(
 ): ConsumerHost {
   const owned = new Map<string, Owned>();
   let timers: NodeJS.Timeout[] = [];
+  let draining = false;
   let clientSeq = 0;
 
   const track = () => metrics.consumerInstances.set(owned.size);
@@ -95,8 +98,12 @@ export function createConsumerHost(
     get size() {
       return owned.size;
     },
+    get draining() {
+      return draining;
+    },
 
     async create(settings) {
+      if (draining) throw serviceUnavailable("This node is shutting down; retry.");
       const k = key(settings.group, settings.name);
       const record: InstanceRecord = { settings, subscription: { kind: "none" }, epoch: 1 };
       if (owned.has(k) || !(await directory.create(config.id, record))) {
@@ -118,6 +125,7 @@ export function createConsumerHost(
     },
 
     async adopt(record) {
+      if (draining) throw serviceUnavailable("This node is shutting down; retry.");
       const { settings } = record;
       const k = key(settings.group, settings.name);
       const existing = owned.get(k);
@@ -156,6 +164,7 @@ export function createConsumerHost(
     },
 
     async handOff() {
+      draining = true;
       for (const t of timers) clearInterval(t);
       timers = [];
       await Promise.all(

@@ -33,6 +33,7 @@ export function createLocator(nodeId: string, directory: InstanceDirectory, host
     async locate(group, name, allowForward) {
       const local = host.get(group, name);
       if (local && !local.closed) return { local };
+      if (host.draining) throw serviceUnavailable("This node is shutting down; retry.");
       if (!directory.distributed) throw consumerInstanceNotFound();
       const unavailable = directory.unavailableReason();
       if (unavailable) throw serviceUnavailable(`${unavailable}: consumer requests cannot be routed until it returns.`);
