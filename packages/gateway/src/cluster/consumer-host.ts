@@ -106,7 +106,12 @@ export function createConsumerHost(
       if (draining) throw serviceUnavailable("This node is shutting down; retry.");
       const k = key(settings.group, settings.name);
       const record: InstanceRecord = { settings, subscription: { kind: "none" }, epoch: 1 };
-      if (owned.has(k) || !(await directory.create(config.id, record))) {
+      const unavailable = directory.unavailableReason();
+      if (unavailable) throw serviceUnavailable(`${unavailable}: consumers cannot be created until it returns.`);
+      const claimed = await directory.create(config.id, record).catch((error: Error) => {
+        throw serviceUnavailable(`Consumer directory unavailable: ${error.message}`);
+      });
+      if (owned.has(k) || !claimed) {
         throw new RestError(
           409,
           ErrorCode.ConsumerAlreadyExists,

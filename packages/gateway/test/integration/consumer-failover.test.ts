@@ -5,7 +5,15 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { killGateway, startGateway, startRedis, stopRedis } from "../../../../deploy/stack/index.ts";
-import { type ConsumerRef, createConsumer, instanceCall, metric, ownerOf, readUntil, redis } from "./consumer-helpers.ts";
+import {
+  type ConsumerRef,
+  createConsumer,
+  instanceCall,
+  metric,
+  ownerOf,
+  readUntil,
+  redis,
+} from "./consumer-helpers.ts";
 import { call, createTopic, lbUrl, sleep, stack, unique, V2, V2_JSON_FORMAT } from "./helpers.ts";
 
 const produceNumbers = async (topic: string, from: number, count: number) => {
@@ -40,10 +48,14 @@ async function consumeCommitAndLoseOwner(signal: "SIGKILL" | "SIGTERM") {
   const group = unique("g");
   const consumer: ConsumerRef = await createConsumer(lbUrl(), group, "c1", { format: "json" });
   const statuses: number[] = [];
-  expect((await instanceCall(consumer, "POST", "/subscription", { topics: [topic] }, { seen: statuses })).status).toBe(204);
+  expect((await instanceCall(consumer, "POST", "/subscription", { topics: [topic] }, { seen: statuses })).status).toBe(
+    204,
+  );
 
-  const before = await readUntil(consumer, 30, 40_000, statuses);
+  // Small reads (max_bytes) so that most records are still unread when the owner goes away.
+  const before = await readUntil(consumer, 30, 40_000, statuses, 40);
   expect(before.length).toBeGreaterThanOrEqual(30);
+  expect(before.length).toBeLessThan(total);
   const commit = await instanceCall(consumer, "POST", "/offsets", undefined, { seen: statuses });
   expect(commit.status).toBe(200);
   const committed = new Set(before.map((r) => r.value as number));
@@ -88,7 +100,9 @@ describe("consumer failover", () => {
 
   it("hands instances off at once on SIGTERM (graceful scale-in)", async () => {
     const { recoveryMs, retriable } = await consumeCommitAndLoseOwner("SIGTERM");
-    console.log(`SIGTERM: remaining records consumed ${recoveryMs} ms after the signal; ${retriable} retriable answers`);
+    console.log(
+      `SIGTERM: remaining records consumed ${recoveryMs} ms after the signal; ${retriable} retriable answers`,
+    );
   });
 
   it("answers 503 while Redis is away, keeps producing, and recovers when it returns", async () => {
@@ -106,14 +120,19 @@ describe("consumer failover", () => {
       const unavailable = answers.filter((a) => a.status === 503);
       expect(unavailable.length).toBeGreaterThanOrEqual(1);
       expect(unavailable[0]?.json.message).toMatch(/Redis/);
-      const create = await call("POST", `${lbUrl()}/consumers/${unique("g")}`, { headers: { "content-type": V2 }, body: {} });
+      const create = await call("POST", `${lbUrl()}/consumers/${unique("g")}`, {
+        headers: { "content-type": V2 },
+        body: {},
+      });
       expect(create.status).toBe(503);
     } finally {
       await startRedis(stack());
     }
     const statuses: number[] = [];
     const records = await readUntil(consumer, 10, 40_000, statuses);
-    expect(records.map((r) => r.value as number).sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, i) => i));
+    expect(records.map((r) => r.value as number).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 10 }, (_, i) => i),
+    );
     expect(statuses).not.toContain(404);
     await instanceCall(consumer, "DELETE", "", undefined, { retryUntilMs: 10_000 });
   });
@@ -121,19 +140,26 @@ describe("consumer failover", () => {
   it("spreads a few hundred instances over the nodes and measures their memory", async () => {
     const count = 240;
     const group = unique("many");
-    const rss = async () =>
-      Promise.all(stack().gateways.map((g) => metric(g.url, "process_resident_memory_bytes")));
+    const instances = async () =>
+      (await Promise.all(stack().gateways.map((g) => metric(g.url, "wharf_consumer_instances")))).reduce(
+        (a, b) => a + b,
+        0,
+      );
+    const instancesBefore = await instances();
+    const rss = async () => Promise.all(stack().gateways.map((g) => metric(g.url, "process_resident_memory_bytes")));
     const rssBefore = await rss();
     const names = Array.from({ length: count }, (_, i) => `c${i}`);
     for (let i = 0; i < names.length; i += 20) {
       await Promise.all(names.slice(i, i + 20).map((name) => createConsumer(lbUrl(), group, name)));
     }
     const perNode = await Promise.all(stack().gateways.map((g) => metric(g.url, "wharf_consumer_instances")));
-    expect(perNode.reduce((a, b) => a + b, 0)).toBe(count);
+    expect(perNode.reduce((a, b) => a + b, 0)).toBe(instancesBefore + count);
     for (const n of perNode) expect(n).toBeGreaterThan(count / 6);
     const rssAfter = await rss();
     const perInstance = (rssAfter.reduce((a, b) => a + b, 0) - rssBefore.reduce((a, b) => a + b, 0)) / count;
-    console.log(`${count} idle consumer instances: ${perNode.join("/")} per node, ${(perInstance / 1048576).toFixed(2)} MiB RSS each`);
+    console.log(
+      `${count} idle consumer instances: ${perNode.join("/")} per node, ${(perInstance / 1048576).toFixed(2)} MiB RSS each`,
+    );
 
     // Every one of them answers through the load balancer, whichever node the request lands on.
     const checks = await Promise.all(

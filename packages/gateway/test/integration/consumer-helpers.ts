@@ -51,9 +51,10 @@ export async function instanceCall(
   }
 }
 
-export async function readRecords(c: ConsumerRef, timeoutMs = 1000, seen?: number[]) {
+export async function readRecords(c: ConsumerRef, timeoutMs = 1000, seen?: number[], maxBytes?: number) {
   const accept = c.format === "json" ? V2_JSON_FORMAT : V2_BINARY;
-  const res = await instanceCall(c, "GET", `/records?timeout=${timeoutMs}`, undefined, {
+  const query = `timeout=${timeoutMs}${maxBytes ? `&max_bytes=${maxBytes}` : ""}`;
+  const res = await instanceCall(c, "GET", `/records?${query}`, undefined, {
     accept,
     retryUntilMs: 30_000,
     seen,
@@ -63,10 +64,16 @@ export async function readRecords(c: ConsumerRef, timeoutMs = 1000, seen?: numbe
 }
 
 /** Reads until `count` records arrived (or the deadline), returning all of them. */
-export async function readUntil(c: ConsumerRef, count: number, deadlineMs = 40_000, seen?: number[]) {
+export async function readUntil(
+  c: ConsumerRef,
+  count: number,
+  deadlineMs = 40_000,
+  seen?: number[],
+  maxBytes?: number,
+) {
   const out: Awaited<ReturnType<typeof readRecords>> = [];
   const deadline = Date.now() + deadlineMs;
-  while (out.length < count && Date.now() < deadline) out.push(...(await readRecords(c, 1000, seen)));
+  while (out.length < count && Date.now() < deadline) out.push(...(await readRecords(c, 1000, seen, maxBytes)));
   return out;
 }
 
