@@ -50,6 +50,8 @@ const FALLBACK_POLL_MS = 100;
 const OFFSET_BEGINNING = -2;
 const OFFSET_END = -1;
 const ERR_STATE = -172;
+/** Consume errors that end a read: authorization and authentication failures. */
+const failsRead = new Set([29, 30, 31, 58]);
 
 const illegalState = (message: string) => new RestError(409, ErrorCode.IllegalState, `Illegal state: ${message}`);
 
@@ -259,9 +261,13 @@ export class ConsumerInstance {
 
   #poll(): Promise<ConsumedMessage[]> {
     return new Promise((resolve, reject) =>
-      this.#consumer.consume(POLL_BATCH, (error, messages) =>
-        error ? reject(kafkaFailure(error)) : resolve(messages),
-      ),
+      this.#consumer.consume(POLL_BATCH, (error, messages) => {
+        if (!error) return resolve(messages);
+        // librdkafka reports transient conditions (coordinator moved, broker down, unknown topic
+        // during a rebalance) through consume and recovers by itself: the read just waits longer.
+        if (error.isFatal || failsRead.has(error.code)) return reject(kafkaFailure(error));
+        resolve([]);
+      }),
     );
   }
 
