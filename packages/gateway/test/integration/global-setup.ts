@@ -1,6 +1,6 @@
 /**
- * Starts the real stack once for the integration suite: Apache Kafka (KRaft; 1 broker, or 3 with
- * WHARF_TEST_BROKERS=3), Redis, three gateway processes and haproxy round-robin in front.
+ * Starts the real stack once for the integration suite: Apache Kafka (KRaft; 3 brokers, or 1 with
+ * WHARF_TEST_BROKERS=1), Redis, three gateway processes and haproxy round-robin in front.
  */
 import { resolve } from "node:path";
 import type { TestProject } from "vitest/node";
@@ -33,7 +33,9 @@ delete process.env.WHARF_TEST_STACK_DIR;
 export default async function setup(project: TestProject) {
   await stopStack(dir).catch(() => {});
   const stack = await startStack({
-    brokers: Number(process.env.WHARF_TEST_BROKERS ?? 1),
+    brokers: Number(process.env.WHARF_TEST_BROKERS ?? 3),
+    // StandardAuthorizer on (ANONYMOUS is super user) so the ACL endpoints run for real.
+    authorizer: true,
     gateways: 3,
     lb: true,
     redisLocal: true,
