@@ -28,12 +28,14 @@ export const testGatewayEnv = {
  * environment and would refuse it as an unknown WHARF_ setting.
  */
 const dir = resolve(process.env.WHARF_TEST_STACK_DIR || resolve(import.meta.dirname, "../../../../.stack-test"));
+const brokers = Number(process.env.WHARF_TEST_BROKERS ?? 3);
 delete process.env.WHARF_TEST_STACK_DIR;
+delete process.env.WHARF_TEST_BROKERS;
 
 export default async function setup(project: TestProject) {
   await stopStack(dir).catch(() => {});
   const stack = await startStack({
-    brokers: Number(process.env.WHARF_TEST_BROKERS ?? 3),
+    brokers,
     // StandardAuthorizer on (ANONYMOUS is super user) so the ACL endpoints run for real.
     authorizer: true,
     gateways: 3,
