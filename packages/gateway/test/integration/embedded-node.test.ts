@@ -41,9 +41,9 @@ describe("a lone node with in-memory ownership", () => {
       // More idle long-polls than libuv has threadpool threads (4 by default).
       const idle = await Promise.all(
         Array.from({ length: 8 }, async (_, i) => {
-          const c = await createConsumer(url, unique("idle"), `c${i}`);
+          // Reading from the end of a quiet topic: each of these waits its whole timeout.
+          const c = await createConsumer(url, unique("idle"), `c${i}`, { "auto.offset.reset": "latest" });
           await instanceCall(c, "POST", "/assignments", { partitions: [{ topic, partition: 0 }] });
-          await instanceCall(c, "POST", "/positions/end", { partitions: [{ topic, partition: 0 }] });
           return c;
         }),
       );
@@ -71,6 +71,34 @@ describe("a lone node with in-memory ownership", () => {
     }
     await new Promise((r) => setTimeout(r, 200));
     expect(activeHandles()).toBeLessThanOrEqual(handlesBefore);
+  });
+});
+
+describe("idle expiry", () => {
+  it("deletes an instance nobody used for consumer.instance.timeout.ms", async () => {
+    const gateway = await createGateway(
+      parseConfig({
+        "bootstrap.servers": stack().kafka,
+        listeners: "http://127.0.0.1:0",
+        id: "expiry",
+        "log.level": "error",
+        "consumer.instance.timeout.ms": "1000",
+      }),
+    );
+    const { url } = await gateway.listen();
+    try {
+      const consumer = await createConsumer(url, unique("g"), "short-lived");
+      expect((await instanceCall(consumer, "GET", "/subscription")).status).toBe(200);
+      let status = 200;
+      for (let i = 0; i < 40 && status === 200; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        // Looking at it would keep it alive: probe a sibling route only after the deadline passed.
+        if (i >= 8) status = (await instanceCall(consumer, "GET", "/subscription")).status;
+      }
+      expect(status).toBe(404);
+    } finally {
+      await gateway.close();
+    }
   });
 });
 
