@@ -12,10 +12,16 @@ export type Location = { local: ConsumerInstance } | { remote: string };
 export interface Locator {
   /** allowForward is false for requests that were already forwarded once (no ping-pong). */
   locate(group: string, name: string, allowForward: boolean): Promise<Location>;
+  /** Drops a remembered owner after a forward to it failed or was refused. */
+  forget(group: string, name: string): void;
 }
+
+/** How long a non-owner remembers an instance's owner, saving a Redis round trip per forward. */
+const OWNER_CACHE_MS = 1000;
 
 export function createLocator(nodeId: string, directory: InstanceDirectory, host: ConsumerHost): Locator {
   const adopting = new Map<string, Promise<Location>>();
+  const owners = new Map<string, { address: string; until: number }>();
 
   const adopt = async (group: string, name: string): Promise<Location> => {
     const result = await directory.adopt(nodeId, group, name);
@@ -37,16 +43,21 @@ export function createLocator(nodeId: string, directory: InstanceDirectory, host
       if (!directory.distributed) throw consumerInstanceNotFound();
       const unavailable = directory.unavailableReason();
       if (unavailable) throw serviceUnavailable(`${unavailable}: consumer requests cannot be routed until it returns.`);
+      const k = `${group}\u0000${name}`;
+      const cached = owners.get(k);
+      if (allowForward && cached && cached.until > Date.now()) return { remote: cached.address };
 
       const location = await directory.lookup(group, name).catch(directoryFailure);
       if (!location) throw consumerInstanceNotFound();
       const { leaseOwner, ownerAddress } = location;
       if (leaseOwner && leaseOwner !== nodeId && ownerAddress) {
-        if (allowForward) return { remote: ownerAddress };
+        if (allowForward) {
+          owners.set(k, { address: ownerAddress, until: Date.now() + OWNER_CACHE_MS });
+          return { remote: ownerAddress };
+        }
         throw serviceUnavailable("Consumer instance is owned by another node; retry.");
       }
       // The lease lapsed, its owner is no longer a live node, or it names this node (restarted).
-      const k = `${group}\u0000${name}`;
       let pending = adopting.get(k);
       if (!pending) {
         pending = adopt(group, name)
@@ -57,6 +68,10 @@ export function createLocator(nodeId: string, directory: InstanceDirectory, host
       const adopted = await pending;
       if ("remote" in adopted && !allowForward) throw serviceUnavailable("Consumer instance is moving; retry.");
       return adopted;
+    },
+
+    forget(group, name) {
+      owners.delete(`${group}\u0000${name}`);
     },
   };
 }

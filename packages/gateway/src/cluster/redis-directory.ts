@@ -31,6 +31,15 @@ redis.call('PEXPIRE', KEYS[1], ARGV[5])
 redis.call('SET', KEYS[2], ARGV[1] .. '|1', 'PX', ARGV[4])
 return 1`;
 
+// KEYS: record, lease. ARGV: nodeKeyPrefix. One round trip for the hot path of forwarding.
+const lookupScript = `
+local r = redis.call('HMGET', KEYS[1], 'settings', 'subscription', 'epoch')
+if not r[1] then return false end
+local lease = redis.call('GET', KEYS[2])
+local address = false
+if lease then address = redis.call('GET', ARGV[1] .. string.match(lease, '^(.*)|')) end
+return {r[1], r[2], r[3], lease or '', address or ''}`;
+
 // KEYS: record, lease. ARGV: node, leaseTtl, nodeKeyPrefix
 const adoptScript = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'gone'} end
@@ -70,6 +79,7 @@ redis.call('HSET', KEYS[1], 'subscription', ARGV[2])
 return 1`;
 
 interface DirectoryCommands {
+  wharfLookup(record: string, lease: string, nodePrefix: string): Promise<string[] | null>;
   wharfCreate(record: string, lease: string, ...args: (string | number)[]): Promise<number>;
   wharfAdopt(record: string, lease: string, ...args: (string | number)[]): Promise<string[]>;
   wharfRenew(record: string, lease: string, ...args: (string | number)[]): Promise<number>;
@@ -88,6 +98,7 @@ export function createRedisDirectory(config: GatewayConfig, log: Logger, metrics
     lazyConnect: false,
   }) as Redis & DirectoryCommands;
   redis.defineCommand("wharfCreate", { numberOfKeys: 2, lua: createScript });
+  redis.defineCommand("wharfLookup", { numberOfKeys: 2, lua: lookupScript });
   redis.defineCommand("wharfAdopt", { numberOfKeys: 2, lua: adoptScript });
   redis.defineCommand("wharfRenew", { numberOfKeys: 2, lua: renewScript });
   redis.defineCommand("wharfRelease", { numberOfKeys: 1, lua: releaseScript });
@@ -141,16 +152,12 @@ export function createRedisDirectory(config: GatewayConfig, log: Logger, metrics
 
     lookup: (group, name) =>
       call(async (): Promise<InstanceLocation | null> => {
-        const [[, fields], [, lease]] = (await redis
-          .multi()
-          .hgetall(recordKey(group, name))
-          .get(leaseKey(group, name))
-          .exec()) as [[null, Record<string, string>], [null, string | null]];
-        if (!fields?.settings || !fields.subscription) return null;
-        const record = parseRecord(fields.settings, fields.subscription, Number(fields.epoch ?? 1));
+        const reply = await redis.wharfLookup(recordKey(group, name), leaseKey(group, name), `${PREFIX}node:`);
+        if (!reply) return null;
+        const [settings, subscription, epoch, lease, address] = reply as [string, string, string, string, string];
+        const record = parseRecord(settings, subscription, Number(epoch || 1));
         const leaseOwner = lease ? lease.slice(0, lease.lastIndexOf("|")) : null;
-        const ownerAddress = leaseOwner ? await redis.get(nodeKey(leaseOwner)) : null;
-        return { record, leaseOwner, ownerAddress };
+        return { record, leaseOwner, ownerAddress: address || null };
       }),
 
     adopt: (node, group, name) =>

@@ -109,12 +109,22 @@ export function consumerRoutes({ config, metrics, host, locator, forwarder }: Co
     );
     if ("remote" in location) {
       const url = new URL(c.req.url);
-      return (forwarder as Forwarder).forward(location.remote, {
-        method: c.req.method,
-        pathAndQuery: url.pathname + url.search,
-        headers: pickForwardedHeaders(c.req.raw.headers),
-        body,
-      });
+      const group = c.req.param("group") as string;
+      const name = c.req.param("name") as string;
+      try {
+        const response = await (forwarder as Forwarder).forward(location.remote, {
+          method: c.req.method,
+          pathAndQuery: url.pathname + url.search,
+          headers: pickForwardedHeaders(c.req.raw.headers),
+          body,
+        });
+        // The owner moved or gave the instance up: look it up afresh next time.
+        if (response.status === 503 || response.status === 404) locator.forget(group, name);
+        return response;
+      } catch (error) {
+        locator.forget(group, name);
+        throw error;
+      }
     }
     location.local.touch();
     c.set("instance", location.local);
