@@ -9,7 +9,7 @@ source "$root/deploy/env.sh"
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 debs=(zlib1g-dev libssl-dev libzstd-dev liblz4-dev libsasl2-dev libcurl4-openssl-dev pkg-config
-  redis-server haproxy maven openjdk-17-jre-headless)
+  redis-server haproxy maven openjdk-17-jre-headless openssl)
 missing=()
 for d in "${debs[@]}"; do dpkg -s "$d" >/dev/null 2>&1 || missing+=("$d"); done
 if ((${#missing[@]})); then

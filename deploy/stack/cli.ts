@@ -3,7 +3,7 @@ import { StackError } from "./errors.ts";
 import { defaultDir, readStackInfo, type StackOptions, startStack, stopStack } from "./stack.ts";
 
 const USAGE = `usage:
-  pnpm stack up [--brokers 1|3] [--gateways N] [--lb] [--authorizer] [--kafka host:port,...]
+  pnpm stack up [--brokers 1|3] [--gateways N] [--lb] [--authorizer] [--sasl-ssl] [--kafka host:port,...]
                 [--redis url | --redis-local] [--gateway-port P] [--lb-port P] [--dir D]
   pnpm stack down [--dir D]
   pnpm stack status [--dir D]
@@ -16,6 +16,7 @@ const OPTIONS = {
   gateways: { type: "string" },
   lb: { type: "boolean" },
   authorizer: { type: "boolean" },
+  "sasl-ssl": { type: "boolean" },
   kafka: { type: "string" },
   redis: { type: "string" },
   "redis-local": { type: "boolean" },
@@ -40,6 +41,7 @@ function upOptions(values: Values): StackOptions {
     lb: values.lb,
     lbPort: toInt("lb-port", values["lb-port"]),
     authorizer: values.authorizer,
+    saslSsl: values["sasl-ssl"],
     kafka: values.kafka,
     redis: values.redis,
     redisLocal: values["redis-local"],

@@ -7,4 +7,5 @@ export {
   startStack,
   stopStack,
 } from "./stack.ts";
-export type { StackInfo } from "./state.ts";
+export type { SaslSslInfo, StackInfo } from "./state.ts";
+export { type CertificateFiles, createTestCa, type TestCa } from "./tls.ts";

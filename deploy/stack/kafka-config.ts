@@ -6,12 +6,27 @@ export interface BrokerPlan {
   port: number;
   controllerPort: number;
   dir: string;
+  /** The SASL_SSL listener's port (--sasl-ssl). */
+  saslPort?: number;
+}
+
+/** A SASL_SSL listener with SCRAM-SHA-512 beside PLAINTEXT, for testing Wharf's Kafka security. */
+export interface SaslSslPlan {
+  /** PEM file with the broker's key and certificate. */
+  keystore: string;
+  /** PEM file with the CA that signed it. */
+  truststore: string;
+  username: string;
+  password: string;
 }
 
 export interface ClusterPlan {
   brokers: BrokerPlan[];
   authorizer: boolean;
+  saslSsl?: SaslSslPlan | null;
 }
+
+export const SCRAM_MECHANISM = "SCRAM-SHA-512";
 
 /** A Kafka Uuid as its tools print it: 16 random bytes, base64url without padding. */
 export function randomKafkaUuid(): string {
@@ -32,15 +47,17 @@ export function serverProperties(broker: BrokerPlan, cluster: ClusterPlan): stri
   const count = cluster.brokers.length;
   const replication = Math.min(count, 3);
   const minIsr = count >= 3 ? 2 : 1;
+  const sasl = cluster.saslSsl && broker.saslPort ? { ...cluster.saslSsl, port: broker.saslPort } : null;
+  const saslListener = sasl ? `,SASL_SSL://${HOST}:${sasl.port}` : "";
   const settings: Record<string, string | number | boolean> = {
     "process.roles": "broker,controller",
     "node.id": broker.id,
     "controller.quorum.bootstrap.servers": cluster.brokers.map((b) => `${HOST}:${b.controllerPort}`).join(","),
-    listeners: `PLAINTEXT://${HOST}:${broker.port},CONTROLLER://${HOST}:${broker.controllerPort}`,
-    "advertised.listeners": `PLAINTEXT://${HOST}:${broker.port},CONTROLLER://${HOST}:${broker.controllerPort}`,
+    listeners: `PLAINTEXT://${HOST}:${broker.port},CONTROLLER://${HOST}:${broker.controllerPort}${saslListener}`,
+    "advertised.listeners": `PLAINTEXT://${HOST}:${broker.port},CONTROLLER://${HOST}:${broker.controllerPort}${saslListener}`,
     "controller.listener.names": "CONTROLLER",
     "inter.broker.listener.name": "PLAINTEXT",
-    "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+    "listener.security.protocol.map": `PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${sasl ? ",SASL_SSL:SASL_SSL" : ""}`,
     "log.dirs": `${broker.dir}/data`,
     "num.partitions": 3,
     "default.replication.factor": replication,
@@ -60,7 +77,8 @@ export function serverProperties(broker: BrokerPlan, cluster: ClusterPlan): stri
     "num.io.threads": 4,
     "num.recovery.threads.per.data.dir": 1,
     "background.threads": 4,
-    ...(cluster.authorizer ? authorizerSettings() : {}),
+    ...(cluster.authorizer ? authorizerSettings(sasl?.username) : {}),
+    ...(sasl ? saslSslSettings(sasl) : {}),
   };
   return `${Object.entries(settings)
     .map(([key, value]) => `${key}=${value}`)
@@ -73,12 +91,34 @@ export function serverProperties(broker: BrokerPlan, cluster: ClusterPlan): stri
  * Wharf working while ACLs are created, listed and deleted through the real StandardAuthorizer.
  * Enforcing ACLs against another principal would need a SASL listener, which this stack lacks.
  */
-function authorizerSettings(): Record<string, string | boolean> {
+function authorizerSettings(saslUser?: string): Record<string, string | boolean> {
   return {
     "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
-    "super.users": "User:ANONYMOUS",
+    // The SCRAM user of --sasl-ssl is a super user too: it stands for Wharf, not for a tenant.
+    "super.users": saslUser ? `User:ANONYMOUS;User:${saslUser}` : "User:ANONYMOUS",
     "allow.everyone.if.no.acl.found": false,
   };
+}
+
+/**
+ * The SASL_SSL listener: SCRAM-SHA-512 only, PEM key store and trust store (KIP-651). Its users
+ * come from `kafka-storage format --add-scram`, so they exist before the first broker starts.
+ */
+function saslSslSettings(sasl: SaslSslPlan): Record<string, string> {
+  const prefix = "listener.name.sasl_ssl";
+  return {
+    "sasl.enabled.mechanisms": SCRAM_MECHANISM,
+    [`${prefix}.scram-sha-512.sasl.jaas.config`]: "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+    [`${prefix}.ssl.keystore.type`]: "PEM",
+    [`${prefix}.ssl.keystore.location`]: sasl.keystore,
+    [`${prefix}.ssl.truststore.type`]: "PEM",
+    [`${prefix}.ssl.truststore.location`]: sasl.truststore,
+  };
+}
+
+/** `--add-scram` for kafka-storage format. */
+export function scramCredential(sasl: Pick<SaslSslPlan, "username" | "password">): string {
+  return `${SCRAM_MECHANISM}=[name=${sasl.username},password=${sasl.password}]`;
 }
 
 /** Log4j2 configuration: everything to one file in the broker's directory, nothing on the console. */

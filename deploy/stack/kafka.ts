@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
@@ -8,17 +9,23 @@ import {
   initialControllers,
   log4jProperties,
   randomKafkaUuid,
+  type SaslSslPlan,
+  SCRAM_MECHANISM,
+  scramCredential,
   serverProperties,
 } from "./kafka-config.ts";
 import { probeCluster } from "./kafka-probe.ts";
 import { HOST, type PortAllocator } from "./ports.ts";
 import { runCommand, type Spawned, spawnDetached, tailFile, waitUntil } from "./processes.ts";
 import type { BrokerState, KafkaState } from "./state.ts";
+import { createTestCa } from "./tls.ts";
 
 export interface KafkaOptions {
   /** 1 or 3, as validated by the caller: each node is both broker and controller (voter). */
   brokers: number;
   authorizer: boolean;
+  /** Add a SASL_SSL listener (SCRAM-SHA-512, certificates from a CA made in <dir>/tls). */
+  saslSsl?: boolean;
   /** The stack's directory; brokers live in <dir>/kafka/broker-<id>. */
   dir: string;
   ports: PortAllocator;
@@ -45,6 +52,7 @@ function javaBinary(): string {
 export async function startKafka(options: KafkaOptions): Promise<KafkaState> {
   const classpath = kafkaClasspath(kafkaLibs(), options.log);
   const cluster = await planCluster(options);
+  if (options.saslSsl) cluster.saslSsl = await saslSslPlan(options.dir);
   const clusterId = randomKafkaUuid();
   const directoryIds = cluster.brokers.map(() => randomKafkaUuid());
   const quorum =
@@ -73,6 +81,7 @@ export async function startKafka(options: KafkaOptions): Promise<KafkaState> {
           "-c",
           configFile(broker),
           ...quorum,
+          ...(cluster.saslSsl ? ["--add-scram", scramCredential(cluster.saslSsl)] : []),
         ],
         { ...process.env, CLASSPATH: classpath },
       );
@@ -90,8 +99,18 @@ export async function startKafka(options: KafkaOptions): Promise<KafkaState> {
     return { broker, child };
   });
   await Promise.all(started.map(({ broker, child }) => waitForBroker(broker, child, cluster, READY_TIMEOUT_MS)));
+  const sasl = cluster.saslSsl;
   return {
     bootstrap: cluster.brokers.map((b) => `${HOST}:${b.port}`).join(","),
+    saslSsl: sasl
+      ? {
+          bootstrap: cluster.brokers.map((b) => `${HOST}:${b.saslPort}`).join(","),
+          caFile: sasl.truststore,
+          mechanism: SCRAM_MECHANISM,
+          username: sasl.username,
+          password: sasl.password,
+        }
+      : null,
     brokers: started.map(({ broker, child }) => ({
       ...broker,
       pid: child.pid,
@@ -108,9 +127,22 @@ async function planCluster(options: KafkaOptions): Promise<ClusterPlan> {
       port: await options.ports.take(`broker ${id}`),
       controllerPort: await options.ports.take(`controller ${id}`),
       dir: join(options.dir, "kafka", `broker-${id}`),
+      ...(options.saslSsl ? { saslPort: await options.ports.take(`broker ${id} SASL_SSL`) } : {}),
     });
   }
   return { brokers, authorizer: options.authorizer };
+}
+
+/** A CA and one broker certificate (all brokers are 127.0.0.1), and a random SCRAM password. */
+async function saslSslPlan(dir: string): Promise<SaslSslPlan> {
+  const ca = await createTestCa(join(dir, "tls"), "Wharf stack CA");
+  const broker = await ca.issue("broker", { cn: "localhost", server: true });
+  return {
+    keystore: broker.keystore,
+    truststore: ca.caCert,
+    username: "wharf",
+    password: randomBytes(12).toString("hex"),
+  };
 }
 
 function spawnBroker(broker: BrokerPlan, classpath: string): Spawned {

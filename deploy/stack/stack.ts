@@ -20,6 +20,8 @@ export interface StackOptions {
   lbPort?: number;
   /** Enable Kafka's StandardAuthorizer (User:ANONYMOUS is super user). */
   authorizer?: boolean;
+  /** Add a SASL_SSL listener with SCRAM-SHA-512 to every broker (PLAINTEXT stays for other clients). */
+  saslSsl?: boolean;
   /** Reuse an existing cluster ("host:port,...") and start no broker. */
   kafka?: string;
   /** Reuse an external Redis ("redis://host:port") instead of starting one. */
@@ -148,6 +150,7 @@ async function startBrokers(
   const kafka = await startKafka({
     brokers: options.brokers ?? 1,
     authorizer: options.authorizer === true,
+    saslSsl: options.saslSsl === true,
     dir: state.dir,
     ports,
     log,
@@ -232,6 +235,7 @@ function validate(options: StackOptions, gatewayCount: number): void {
   }
   if (options.redis && options.redisLocal) fail("redis and redisLocal exclude each other");
   if (options.kafka && options.authorizer) fail("authorizer applies to brokers the stack starts, not to --kafka");
+  if (options.kafka && options.saslSsl) fail("sasl-ssl applies to brokers the stack starts, not to --kafka");
   for (const [name, port] of [
     ["gatewayPort", options.gatewayPort],
     ["lbPort", options.lbPort],

@@ -22,8 +22,19 @@ export interface StackState {
   gateways: GatewayState[];
 }
 
+/** The SASL_SSL listener of a stack started with --sasl-ssl. */
+export interface SaslSslInfo {
+  bootstrap: string;
+  /** PEM file of the CA that signed the brokers' certificates. */
+  caFile: string;
+  mechanism: string;
+  username: string;
+  password: string;
+}
+
 export interface KafkaState {
   bootstrap: string;
+  saslSsl?: SaslSslInfo | null;
   /** Empty when the stack reuses an existing cluster (--kafka). */
   brokers: BrokerState[];
 }
@@ -68,6 +79,8 @@ export interface StackInfo {
   lb: string | null;
   gateways: { id: string; url: string; internalUrl: string; pid: number }[];
   kafka: string;
+  /** With --sasl-ssl: where and how to reach the brokers over SASL_SSL (SCRAM-SHA-512). */
+  saslSsl: SaslSslInfo | null;
   brokers: { id: number; pid: number; port: number }[];
   redis: string | null;
   dir: string;
@@ -76,7 +89,7 @@ export interface StackInfo {
 
 const STATE_FILE = "state.json";
 /** Everything the stack creates inside its directory; `down` removes these and nothing else. */
-const OWNED = [STATE_FILE, "kafka", "redis", "haproxy", "gateways"];
+const OWNED = [STATE_FILE, "kafka", "redis", "haproxy", "gateways", "tls"];
 
 export function toInfo(state: StackState): StackInfo {
   return {
@@ -88,6 +101,7 @@ export function toInfo(state: StackState): StackInfo {
       pid: g.pid,
     })),
     kafka: state.kafka.bootstrap,
+    saslSsl: state.kafka.saslSsl ?? null,
     brokers: state.kafka.brokers.map((b) => ({
       id: b.id,
       pid: b.pid,

@@ -8,10 +8,14 @@
  */
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
+import type { SecurityConfig } from "./security/index.ts";
+import { parseSecurity, securityKeys } from "./security/settings.ts";
 
 export interface Listener {
   host: string;
   port: number;
+  /** TLS with the ssl.* settings (public listener only). */
+  https?: boolean;
 }
 
 export interface GatewayConfig {
@@ -56,6 +60,21 @@ export interface GatewayConfig {
     requestTimeoutMs: number;
     headersTimeoutMs: number;
     keepAliveTimeoutMs: number;
+    /** Largest request head (request line and headers); larger ones get 431 before hono runs. */
+    maxHeaderBytes: number;
+  };
+  /** TLS, authentication, authorization and rate limits of the public listener (src/security). */
+  security: SecurityConfig;
+  /** Server-Sent Events streams of consumer instances and topics. */
+  stream: {
+    /** A comment line at least this often keeps idle streams (and proxies between) alive. */
+    heartbeatMs: number;
+    /** A reader that accepts no bytes for this long while events wait is told so and dropped. */
+    slowReaderTimeoutMs: number;
+    /** Most record bytes one stream takes from Kafka at a time: its buffer bound. */
+    batchMaxBytes: number;
+    /** Streams this node serves at once; more are refused with 429. */
+    maxOpen: number;
   };
   shutdownTimeoutMs: number;
   logLevel: "debug" | "info" | "warn" | "error";
@@ -91,8 +110,14 @@ const knownKeys = new Set([
   "request.headers.timeout.ms",
   "keepalive.timeout.ms",
   "shutdown.timeout.ms",
+  "stream.heartbeat.ms",
+  "stream.slow.reader.timeout.ms",
+  "stream.batch.max.bytes",
+  "stream.max.open",
   "log.level",
   "config.file",
+  "request.max.header.bytes",
+  ...securityKeys,
 ]);
 const passThroughPrefixes = ["client.", "producer.", "consumer.", "admin."] as const;
 
@@ -187,9 +212,11 @@ export function parseConfig(props: Record<string, string>): GatewayConfig {
     const first = raw.split(",")[0]?.trim() ?? "";
     try {
       const url = new URL(first);
-      if (url.protocol !== "http:") throw new Error("only http:// is supported");
-      const port = url.port === "" ? 80 : Number(url.port);
-      return { host: url.hostname.replace(/^\[|\]$/g, ""), port };
+      const https = url.protocol === "https:" && key === "listeners";
+      if (url.protocol !== "http:" && !https)
+        throw new Error(key === "listeners" ? "only http:// or https://" : "only http:// is supported");
+      const port = url.port === "" ? (https ? 443 : 80) : Number(url.port);
+      return { host: url.hostname.replace(/^\[|\]$/g, ""), port, ...(https ? { https } : {}) };
     } catch (error) {
       problems.push(`"${key}" must be a URL like http://0.0.0.0:8082 (${(error as Error).message})`);
       return null;
@@ -201,7 +228,8 @@ export function parseConfig(props: Record<string, string>): GatewayConfig {
     try {
       return new URL(raw).toString().replace(/\/$/, "");
     } catch {
-      problems.push(`"${key}" must be a URL, got "${raw}"`);
+      // A Redis URL may hold a password: never echo it.
+      problems.push(`"${key}" must be a URL${key === "redis.url" ? "" : `, got "${raw}"`}`);
       return null;
     }
   };
@@ -213,9 +241,10 @@ export function parseConfig(props: Record<string, string>): GatewayConfig {
   if (!["debug", "info", "warn", "error"].includes(logLevel))
     problems.push(`"log.level" must be debug, info, warn or error`);
 
+  const publicListener = listener("listeners", "http://0.0.0.0:8082") ?? { host: "0.0.0.0", port: 8082 };
   const config: GatewayConfig = {
     id: str("id", `${hostname()}-${process.pid}`),
-    listener: listener("listeners", "http://0.0.0.0:8082") ?? { host: "0.0.0.0", port: 8082 },
+    listener: publicListener,
     internalListener: listener("internal.listener", null),
     internalAdvertisedUrl: url("internal.advertised.url"),
     publicUrl: url("public.url"),
@@ -245,6 +274,14 @@ export function parseConfig(props: Record<string, string>): GatewayConfig {
       requestTimeoutMs: int("request.timeout.ms", 120_000, 0),
       headersTimeoutMs: int("request.headers.timeout.ms", 20_000, 1000),
       keepAliveTimeoutMs: int("keepalive.timeout.ms", 65_000, 1000),
+      maxHeaderBytes: int("request.max.header.bytes", 16 * 1024, 1024, 1024 * 1024),
+    },
+    security: parseSecurity(props, problems, publicListener.https === true),
+    stream: {
+      heartbeatMs: int("stream.heartbeat.ms", 15_000, 100, 600_000),
+      slowReaderTimeoutMs: int("stream.slow.reader.timeout.ms", 30_000, 100),
+      batchMaxBytes: int("stream.batch.max.bytes", 256 * 1024, 1024),
+      maxOpen: int("stream.max.open", 1000, 1),
     },
     shutdownTimeoutMs: int("shutdown.timeout.ms", 30_000, 0),
     logLevel: logLevel as GatewayConfig["logLevel"],

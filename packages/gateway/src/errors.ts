@@ -56,6 +56,22 @@ export const ErrorCode = {
 export const badRequest = (message: string) => new RestError(400, ErrorCode.BadRequest, message);
 export const unprocessable = (message: string, code: number = ErrorCode.InvalidPayload) =>
   new RestError(422, code, message);
+/**
+ * kafka-rest's own BadRequestException: its mapper prefixes the HTTP reason phrase, so clients see
+ * e.g. `Bad Request: data="x" is not a valid base64 string.` with error_code 400.
+ */
+export const badRequestException = (detail: string) =>
+  new RestError(400, ErrorCode.BadRequest, `Bad Request: ${detail}`);
+/** Bean-validation style failures (unknown fields, empty lists): always 422 with error_code 422. */
+export const constraintViolation = (message: string) => new RestError(422, 422, message);
+export const unrecognizedField = (field: string) => constraintViolation(`Unrecognized field: ${field}`);
+/** Confluent's Errors.invalidPayloadException: 422 / 42206 with the "Payload error. " prefix. */
+export const invalidPayload = (cause: string) =>
+  new RestError(422, ErrorCode.InvalidPayload, `Payload error. ${cause}`);
+export const schemaRegistryRequired = () => invalidPayload("Schema Registry must be configured when using schemas.");
+export const serializationError = (cause: string) =>
+  new RestError(422, ErrorCode.Serialization, `Error serializing message. ${cause}`);
+export const produceBatchError = (message: string) => new RestError(422, ErrorCode.ProduceBatch, message);
 export const topicNotFound = (topic?: string) =>
   new RestError(404, ErrorCode.TopicNotFound, topic ? `Topic ${topic} not found.` : "Topic not found.");
 export const partitionNotFound = () => new RestError(404, ErrorCode.PartitionNotFound, "Partition not found.");
@@ -67,6 +83,10 @@ export const unsupportedMediaType = (type: string) =>
 export const notAcceptable = () => new RestError(406, ErrorCode.NotAcceptable, "HTTP 406 Not Acceptable");
 export const payloadTooLarge = (limit: number) =>
   new RestError(413, ErrorCode.PayloadTooLarge, `Request body larger than the limit of ${limit} bytes.`);
+/** 401 / 40101; `challenge` becomes the WWW-Authenticate header. */
+export const unauthenticated = (message: string, challenge?: string) =>
+  new RestError(401, ErrorCode.Unauthenticated, message, challenge ? { "WWW-Authenticate": challenge } : {});
+export const forbidden = (message: string) => new RestError(403, ErrorCode.Forbidden, message);
 export const tooManyRequests = (message: string, retryAfterSeconds: number) =>
   new RestError(429, ErrorCode.TooManyRequests, message, { "Retry-After": String(retryAfterSeconds) });
 export const serviceUnavailable = (message: string, retryAfterSeconds = 1) =>

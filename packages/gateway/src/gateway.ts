@@ -13,10 +13,12 @@ import { createRedisDirectory } from "./cluster/redis-directory.ts";
 import type { GatewayConfig, Listener } from "./config.ts";
 import { createApp, createInternalApp } from "./http/app.ts";
 import { createHttpServer, type HttpServer } from "./http/server.ts";
+import { createStreamRegistry } from "./http/sse/streams.ts";
 import { createKafkaAdmin } from "./kafka/admin-client.ts";
 import { createProducerPool } from "./kafka/producer-pool.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
+import { createSecurity, securityEnabled } from "./security/index.ts";
 
 export interface Gateway {
   readonly app: Hono;
@@ -28,13 +30,15 @@ export interface Gateway {
 
 export interface GatewayOptions {
   log?: Logger;
+  /** Audit lines (admin writes, refused requests); default: stdout whatever log.level says. */
+  audit?: Logger;
 }
 
 const READINESS_CACHE_MS = 1000;
 const MAX_CONSUMER_WAIT_MS = 300_000;
 
-const urlOf = (address: AddressInfo) =>
-  `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
+const urlOf = (address: AddressInfo, scheme = "http") =>
+  `${scheme}://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
 const advertised = (listener: Listener) =>
   `http://${listener.host === "0.0.0.0" || listener.host === "::" ? "127.0.0.1" : listener.host}:${listener.port}`;
 
@@ -69,11 +73,27 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     return reason;
   };
 
-  const app = createApp({ config, log, metrics, producers, admin, host, locator, forwarder, notReadyReason });
-  const publicServer = createHttpServer(app.fetch, config.http);
+  const streams = createStreamRegistry(config.stream, metrics);
+  const audit = options.audit ?? createLogger("info", { node: config.id });
+  const security = securityEnabled(config.security) ? createSecurity(config, log, audit) : null;
+  const app = createApp({
+    config,
+    log,
+    metrics,
+    producers,
+    admin,
+    host,
+    locator,
+    forwarder,
+    streams,
+    notReadyReason,
+    security,
+    audit,
+  });
+  const publicServer = createHttpServer(app.fetch, config.http, config.security.tls);
   let internalServer: HttpServer | null = null;
   if (config.internalListener && config.clusterSecret) {
-    const internalApp = createInternalApp({ config, log, metrics, host, locator });
+    const internalApp = createInternalApp({ config, log, metrics, host, locator, streams });
     internalServer = createHttpServer(
       createInternalHandler(config.clusterSecret, config.http.maxBodyBytes, internalApp.fetch),
       config.http,
@@ -91,7 +111,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
           config.internalAdvertisedUrl ?? advertised({ host: config.internalListener.host, port: bound.port });
       }
       host.start();
-      const url = urlOf(await publicServer.listen(config.listener));
+      const url = urlOf(await publicServer.listen(config.listener), config.security.tls ? "https" : "http");
       log.info("listening", { url, internalUrl, redis: directory.distributed });
       return { url, internalUrl };
     },
@@ -100,10 +120,13 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       closing = true;
       log.info("shutting down");
       // Reverse order of start-up: stop taking requests, hand consumers off, flush what was accepted.
+      // Event streams never finish by themselves: end them first so their clients resume elsewhere.
+      await Promise.all([streams.closeAll(), forwarder?.endStreams()]);
       await publicServer.close(config.shutdownTimeoutMs);
       await host.handOff();
       await internalServer?.close(1000);
       await forwarder?.close();
+      await security?.close();
       await directory.close();
       await producers.close();
       await admin.close();

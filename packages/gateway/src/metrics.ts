@@ -95,6 +95,35 @@ export function createMetrics(nodeId: string) {
       help: "Errors talking to Redis",
       registers: [registry],
     }),
+    sseStreams: new Gauge({
+      name: "wharf_sse_streams",
+      help: "Server-Sent Events streams this node serves, by kind (topic, consumer)",
+      labelNames: ["kind"],
+      registers: [registry],
+    }),
+    sseEvents: new Counter({
+      name: "wharf_sse_events_total",
+      help: "Record events written to Server-Sent Events streams, by kind",
+      labelNames: ["kind"],
+      registers: [registry],
+    }),
+    sseResumes: new Counter({
+      name: "wharf_sse_resumes_total",
+      help: "Streams opened with a Last-Event-ID, by kind",
+      labelNames: ["kind"],
+      registers: [registry],
+    }),
+    sseSlowReadersDropped: new Counter({
+      name: "wharf_sse_slow_readers_dropped_total",
+      help: "Streams dropped because their reader stopped taking events, by kind",
+      labelNames: ["kind"],
+      registers: [registry],
+    }),
+    sseBufferedBytes: new Gauge({
+      name: "wharf_sse_buffered_bytes",
+      help: "Bytes written to Server-Sent Events responses and not yet taken by the socket",
+      registers: [registry],
+    }),
   };
 }
 

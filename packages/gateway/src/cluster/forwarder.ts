@@ -2,9 +2,10 @@
  * Forwards a consumer request to the node that owns the instance, over pooled keep-alive
  * connections (undici), signed with the cluster secret.
  */
-import { Agent } from "undici";
+import { Agent, type Dispatcher } from "undici";
 import { serviceUnavailable } from "../errors.ts";
 import type { Metrics } from "../metrics.ts";
+import { PRINCIPAL_HEADER } from "../security/principal.ts";
 import { signRequest } from "./internal-auth.ts";
 
 export interface ForwardRequest {
@@ -12,15 +13,19 @@ export interface ForwardRequest {
   pathAndQuery: string;
   headers: Record<string, string>;
   body: Uint8Array;
+  /** The authenticated principal (encoded), signed with the request; the owner checks it. */
+  principal?: string;
 }
 
 export interface Forwarder {
   forward(address: string, request: ForwardRequest): Promise<Response>;
+  /** Breaks every event stream passed through (shutdown): their clients reconnect elsewhere. */
+  endStreams(): Promise<void>;
   close(): Promise<void>;
 }
 
 /** Only what the owner needs to serve the request; never the client's credentials or hops. */
-const FORWARDED_HEADERS = ["content-type", "accept"];
+const FORWARDED_HEADERS = ["content-type", "accept", "last-event-id"];
 
 export function pickForwardedHeaders(headers: Headers): Record<string, string> {
   const out: Record<string, string> = {};
@@ -41,22 +46,32 @@ export function createForwarder(secret: string, metrics: Metrics, maxWaitMs: num
     headersTimeout: maxWaitMs + 15_000,
     bodyTimeout: maxWaitMs + 15_000,
   });
+  // An event stream holds its connection for as long as it lasts: streams get their own pool, so
+  // they never queue the ordinary calls behind them. Heartbeats keep within the body timeout.
+  const streamAgent = new Agent({
+    connect: { timeout: 2000 },
+    headersTimeout: maxWaitMs + 15_000,
+    bodyTimeout: maxWaitMs + 15_000,
+  });
 
   return {
     async forward(address, request) {
       const started = performance.now();
       try {
-        const response = await agent.request({
+        const streaming = (request.headers.accept ?? "").includes("text/event-stream");
+        const response = await (streaming ? streamAgent : agent).request({
           origin: address,
           path: request.pathAndQuery,
           method: request.method as "GET",
           headers: {
             ...request.headers,
-            ...signRequest(secret, request.method, request.pathAndQuery, request.body),
+            ...(request.principal ? { [PRINCIPAL_HEADER]: request.principal } : {}),
+            ...signRequest(secret, request.method, request.pathAndQuery, request.body, request.principal),
           },
           body: request.body.length > 0 ? request.body : undefined,
         });
-        const body = Buffer.from(await response.body.arrayBuffer());
+        const eventStream = String(response.headers["content-type"] ?? "").startsWith("text/event-stream");
+        const body = eventStream ? passThrough(response.body) : Buffer.from(await response.body.arrayBuffer());
         metrics.forwards.inc({ outcome: "ok" });
         metrics.forwardDuration.observe((performance.now() - started) / 1000);
         const headers = new Headers();
@@ -75,6 +90,35 @@ export function createForwarder(secret: string, metrics: Metrics, maxWaitMs: num
         );
       }
     },
-    close: () => agent.close(),
+    endStreams: () => streamAgent.destroy(),
+    close: async () => {
+      await Promise.all([agent.close(), streamAgent.destroy()]);
+    },
   };
+}
+
+/**
+ * An event stream's body, passed on as it arrives. It reads from the owner only when our client
+ * has taken the previous chunk, so a slow reader's backpressure reaches the owner's stream.
+ */
+function passThrough(body: Dispatcher.ResponseData["body"]): ReadableStream<Uint8Array> {
+  const chunks = body[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const { value, done } = await chunks.next();
+          if (done) controller.close();
+          else controller.enqueue(value as Uint8Array);
+        } catch (error) {
+          // The owner went away mid-stream: the client's connection breaks and EventSource resumes.
+          controller.error(error);
+        }
+      },
+      cancel() {
+        body.destroy();
+      },
+    },
+    { highWaterMark: 0 },
+  );
 }

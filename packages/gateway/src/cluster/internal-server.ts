@@ -2,6 +2,7 @@
 import { ErrorCode, payloadTooLarge, RestError } from "../errors.ts";
 import type { RequestEnv } from "../http/body.ts";
 import { errorResponse } from "../http/error-handler.ts";
+import { PRINCIPAL_HEADER } from "../security/principal.ts";
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyRequest } from "./internal-auth.ts";
 
 async function readAll(source: AsyncIterable<Uint8Array>, limit: number): Promise<Uint8Array | null> {
@@ -31,6 +32,7 @@ export function createInternalHandler(
       {
         timestamp: request.headers.get(TIMESTAMP_HEADER) ?? undefined,
         signature: request.headers.get(SIGNATURE_HEADER) ?? undefined,
+        principal: request.headers.get(PRINCIPAL_HEADER) ?? undefined,
       },
       request.method,
       url.pathname + url.search,

@@ -1,8 +1,8 @@
 /**
- * Confluent's embedded formats: how keys and values travel inside v2 JSON bodies
- * (application/vnd.kafka.{format}.v2+json).
+ * Confluent's embedded formats: how keys and values travel inside JSON bodies
+ * (v2 application/vnd.kafka.{format}.v2+json, v3 `{"type": ..., "data": ...}`).
  */
-import { RestError, unprocessable } from "../errors.ts";
+import { badRequestException, RestError, schemaRegistryRequired, serializationError } from "../errors.ts";
 
 export const embeddedFormats = ["binary", "json", "avro", "jsonschema", "protobuf"] as const;
 export type EmbeddedFormat = (typeof embeddedFormats)[number];
@@ -10,28 +10,56 @@ export type EmbeddedFormat = (typeof embeddedFormats)[number];
 /** Formats that need a schema registry, which Wharf does not talk to yet. */
 export const schemaFormats: ReadonlySet<EmbeddedFormat> = new Set(["avro", "jsonschema", "protobuf"]);
 
-export function schemaFormatUnsupported(format: string): RestError {
-  return new RestError(
-    415,
-    415,
-    `Embedded format "${format}" needs a schema registry, which this gateway does not support yet; use binary or json.`,
-  );
+/**
+ * What REST Proxy answers for a schema format when no schema registry is configured: naming a
+ * schema fails the schema lookup (42206), otherwise serializing the first record fails (42207).
+ */
+export function schemaFormatUnavailable(namesSchema: boolean): RestError {
+  return namesSchema
+    ? schemaRegistryRequired()
+    : serializationError("Schema Registry not defined, no Schema Registry client available to serialize message.");
 }
 
-// Java's basic Base64 decoder (what REST Proxy uses) rejects anything outside this alphabet.
-const base64Pattern = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** JSON rendering of a rejected value for error messages, cut short so a huge body is not echoed back. */
+export function renderData(data: unknown): string {
+  const text = JSON.stringify(data) ?? "null";
+  return text.length > 1024 ? `${text.slice(0, 1024)}...` : text;
+}
 
-export function decodeBase64(data: unknown, field: string): Buffer {
-  if (typeof data !== "string" || !base64Pattern.test(data)) {
-    throw unprocessable(`Payload error. ${field} is not valid base64.`);
-  }
+/**
+ * Guava's BaseEncoding.base64(), which kafka-rest decodes embedded binary data with: the standard
+ * alphabet only, trailing '=' optional (all of them are trimmed), and a length that is never one
+ * more than a multiple of 4. Unused trailing bits are not checked.
+ */
+export function isLenientBase64(text: string): boolean {
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 0x3d) end--;
+  return end % 4 !== 1 && /^[A-Za-z0-9+/]*$/.test(end === text.length ? text : text.slice(0, end));
+}
+
+/** Binary embedded data (v2 binary format, v3 type BINARY), with kafka-rest's messages. */
+export function decodeBinaryData(data: unknown): Buffer {
+  if (typeof data !== "string") throw badRequestException(`data=${renderData(data)} is not a base64 string.`);
+  if (!isLenientBase64(data)) throw badRequestException(`data=${renderData(data)} is not a valid base64 string.`);
   return Buffer.from(data, "base64");
 }
 
+// Jackson's default base64 variant (v3 header values are byte[]): padding is required.
+const paddedBase64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+export function isPaddedBase64(text: string): boolean {
+  return paddedBase64.test(text);
+}
+
+/** JSON embedded data, serialized as kafka-rest's KafkaJsonSerializer does (compact JSON). */
+export function encodeJsonData(data: unknown): Buffer {
+  return Buffer.from(JSON.stringify(data));
+}
+
 /** Encodes one key or value of a v2 produce record; null or absent means a null key/value. */
-export function encodeEmbedded(format: "binary" | "json", data: unknown, field: string): Buffer | null {
+export function encodeEmbedded(format: "binary" | "json", data: unknown): Buffer | null {
   if (data === null || data === undefined) return null;
-  return format === "binary" ? decodeBase64(data, field) : Buffer.from(JSON.stringify(data));
+  return format === "binary" ? decodeBinaryData(data) : encodeJsonData(data);
 }
 
 /** Decodes a consumed key or value into the embedded format's JSON representation. */

@@ -40,19 +40,47 @@ export async function readBodyBytes(c: Context, limit: number): Promise<Buffer> 
   return Buffer.concat(chunks, size);
 }
 
+/**
+ * The request body as JSON, or undefined when it is empty or only whitespace (Jersey hands REST
+ * Proxy a null entity then, which each route answers in its own way).
+ */
 export async function readJsonBody(c: Context, limit: number): Promise<unknown> {
-  const bytes = await readBodyBytes(c, limit);
-  if (bytes.length === 0) throw badRequest("Request body is empty; a JSON document is required.");
-  return parseJson(bytes.toString("utf8"));
+  const text = (await readBodyBytes(c, limit)).toString("utf8");
+  if (text.trim() === "") return undefined;
+  return parseJson(text);
 }
+
+interface RawJson {
+  rawJSON(text: string): unknown;
+  isRawJSON(value: unknown): boolean;
+}
+// Node 22+ has JSON.rawJSON and the reviver's source text; TypeScript's lib does not know them yet.
+const { rawJSON, isRawJSON } = JSON as unknown as RawJson;
+
+/**
+ * A number whose text JSON.parse would not give back (beyond 2^53, 1.0, 1e2, -0...) is kept as
+ * raw JSON, so a JSON key or value reaches Kafka as sent, as Jackson keeps it in REST Proxy.
+ */
+const keepNumberText = (_key: string, value: unknown, context?: { source?: string }) =>
+  typeof value === "number" && context?.source !== undefined && String(value) !== context.source
+    ? rawJSON(context.source)
+    : value;
+// Only bodies that may hold such a number pay for the reviver (several times slower): 16 or more
+// digits, a fraction ending in 0, an exponent, or -0. Text inside strings may trigger it too.
+const lossyNumber = /\d{16}|[\d.]{17}|[:,[]\s*(?:-?\d+\.\d*0(?!\d)|-?\d+(?:\.\d+)?[eE]|-0(?![.\d]))/;
 
 export function parseJson(text: string): unknown {
   try {
-    return JSON.parse(text);
+    return lossyNumber.test(text) ? JSON.parse(text, keepNumberText) : JSON.parse(text);
   } catch (error) {
     throw badRequest(`Malformed JSON: ${(error as Error).message}`);
   }
 }
 
+/** True for a JSON object (not an array, null, or a number kept as raw JSON). */
 export const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
+  typeof v === "object" && v !== null && !Array.isArray(v) && !isRawJSON(v);
+
+/** The raw text of a number kept by parseJson, or null for anything else. */
+export const rawNumberText = (v: unknown): string | null =>
+  typeof v === "object" && v !== null && isRawJSON(v) ? (v as { rawJSON: string }).rawJSON : null;

@@ -6,10 +6,14 @@
 import { Admin } from "@platformatic/kafka";
 import type { GatewayConfig } from "../config.ts";
 import { kafkaRetriable } from "../errors.ts";
+import { createRdkafkaAdmin, type RdkafkaAdmin } from "./admin/rdkafka.ts";
+import { adminSecurityOptions } from "./admin-security.ts";
 
 export interface KafkaAdmin {
   clusterId(): Promise<string>;
   readonly client: Admin;
+  /** librdkafka's admin client for what it serves well (see kafka/admin/index.ts). */
+  readonly rdkafka: RdkafkaAdmin;
   close(): Promise<void>;
 }
 
@@ -19,10 +23,14 @@ export function createKafkaAdmin(config: GatewayConfig): KafkaAdmin {
     bootstrapBrokers: config.bootstrapServers.split(",").map((s) => s.trim()),
     timeout: 10_000,
     retries: 2,
+    // The same TLS/SASL settings as librdkafka gets (client.* then admin.*).
+    ...adminSecurityOptions({ ...config.kafka.client, ...config.kafka.admin }),
   });
+  const rdkafka = createRdkafkaAdmin(config);
   let clusterId: string | null = null;
   return {
     client,
+    rdkafka,
     async clusterId() {
       if (clusterId) return clusterId;
       try {
@@ -33,6 +41,8 @@ export function createKafkaAdmin(config: GatewayConfig): KafkaAdmin {
         throw kafkaRetriable(`cannot read cluster metadata: ${(error as Error).message}`);
       }
     },
-    close: () => client.close(),
+    close: async () => {
+      await Promise.all([client.close(), rdkafka.close()]);
+    },
   };
 }

@@ -29,6 +29,11 @@ export interface ConsumerSettings {
   /** Bytes a read waits for before answering early; null answers as soon as any record is there. */
   fetchMinBytes: number | null;
   requestTimeoutMs: number | null;
+  /**
+   * The principal that created it (authentication on); only that principal may use it. It travels
+   * with the instance through Redis, so an adopting node enforces it too.
+   */
+  principal?: string | null;
 }
 
 export type Subscription =
@@ -73,6 +78,8 @@ export class ConsumerInstance {
   /** Serializes operations: librdkafka consumers are not meant for concurrent reads. */
   #chain: Promise<unknown> = Promise.resolve();
   #closed = false;
+  /** Where auto.offset.reset starts a partition: ListOffsets' -2 (earliest), -1 (latest), or null. */
+  #resetTo: number | null = null;
 
   private constructor(settings: ConsumerSettings, consumer: RawConsumer) {
     this.settings = settings;
@@ -102,6 +109,12 @@ export class ConsumerInstance {
       );
     }
     instance = new ConsumerInstance(settings, consumer);
+    const reset = settings.autoOffsetReset ?? config.kafka.consumer["auto.offset.reset"] ?? "latest";
+    instance.#resetTo = ["earliest", "smallest", "beginning"].includes(reset)
+      ? OFFSET_BEGINNING
+      : ["latest", "largest", "end"].includes(reset)
+        ? OFFSET_END
+        : null;
     await new Promise<void>((resolve, reject) =>
       consumer.connect({ timeout: 10_000 }, (error) =>
         error ? reject(new RestError(503, ErrorCode.KafkaRetriable, `Kafka unavailable: ${error.message}`)) : resolve(),
@@ -223,40 +236,71 @@ export class ConsumerInstance {
    */
   read(timeoutMs: number, maxBytes: number, minBytes: number | null): Promise<ConsumedMessage[]> {
     return this.#serial(async () => {
-      if (this.subscription.kind === "none") {
-        throw illegalState("Consumer is not subscribed to any topics or assigned any partitions");
-      }
-      const deadline = Date.now() + timeoutMs;
-      const out: ConsumedMessage[] = [];
-      let bytes = 0;
-      const threshold = minBytes ?? 1;
-      for (;;) {
-        let full = false;
-        while (this.#buffer.length > 0) {
-          const next = this.#buffer[0] as ConsumedMessage;
-          const size = messageSize(next);
-          // Unlike REST Proxy, a single record larger than max_bytes is still returned alone,
-          // so it cannot block the partition forever.
-          if (out.length > 0 && bytes + size > maxBytes) {
-            full = true;
-            break;
-          }
-          out.push(this.#buffer.shift() as ConsumedMessage);
-          bytes += size;
-        }
-        if (full || (out.length > 0 && bytes >= threshold) || Date.now() >= deadline) break;
-        this.#signalled = false;
-        const polled = await this.#poll();
-        if (polled.length > 0) {
-          this.#buffer.push(...polled);
-          continue;
-        }
-        await this.#waitForData(deadline);
-      }
+      const out = await this.#collect(timeoutMs, maxBytes, minBytes);
       this.touch();
       this.#markDelivered(out);
       return out;
     });
+  }
+
+  /**
+   * A read for an event stream: the records are handed to `accept` inside the serialized
+   * operation, so nothing else runs between taking them and writing them. `accept` answers how
+   * many of them (from the front) it took and which of those it wrote: only these count as
+   * delivered; the others it took are dropped on purpose, and those it did not take go back to
+   * the buffer for the next read. Null (its stream has gone) gives every record back.
+   */
+  readInto(
+    timeoutMs: number,
+    maxBytes: number,
+    accept: (messages: ConsumedMessage[]) => { taken: number; delivered: ConsumedMessage[] } | null,
+  ): Promise<void> {
+    return this.#serial(async () => {
+      const out = await this.#collect(timeoutMs, maxBytes, null);
+      this.touch();
+      if (out.length === 0) return;
+      let result: { taken: number; delivered: ConsumedMessage[] } | null = null;
+      try {
+        result = accept(out);
+      } finally {
+        this.#buffer.unshift(...out.slice(result?.taken ?? 0));
+        if (result) this.#markDelivered(result.delivered);
+      }
+    });
+  }
+
+  async #collect(timeoutMs: number, maxBytes: number, minBytes: number | null): Promise<ConsumedMessage[]> {
+    if (this.subscription.kind === "none") {
+      throw illegalState("Consumer is not subscribed to any topics or assigned any partitions");
+    }
+    const deadline = Date.now() + timeoutMs;
+    const out: ConsumedMessage[] = [];
+    let bytes = 0;
+    const threshold = minBytes ?? 1;
+    for (;;) {
+      let full = false;
+      while (this.#buffer.length > 0) {
+        const next = this.#buffer[0] as ConsumedMessage;
+        const size = messageSize(next);
+        // Unlike REST Proxy, a single record larger than max_bytes is still returned alone,
+        // so it cannot block the partition forever.
+        if (out.length > 0 && bytes + size > maxBytes) {
+          full = true;
+          break;
+        }
+        out.push(this.#buffer.shift() as ConsumedMessage);
+        bytes += size;
+      }
+      if (full || (out.length > 0 && bytes >= threshold) || Date.now() >= deadline) break;
+      this.#signalled = false;
+      const polled = await this.#poll();
+      if (polled.length > 0) {
+        this.#buffer.push(...polled);
+        continue;
+      }
+      await this.#waitForData(deadline);
+    }
+    return out;
   }
 
   #poll(): Promise<ConsumedMessage[]> {
@@ -313,6 +357,59 @@ export class ConsumerInstance {
         this.#consumer.commitCb(toCommit, (error) => (error ? reject(kafkaFailure(error)) : resolve())),
       );
       this.touch();
+    });
+  }
+
+  /**
+   * Where each partition continues for the next reader (an event stream names it in its resume
+   * cursor before sending anything of it): the first buffered record, else one past the last
+   * record taken from librdkafka, else the group's committed offset, else where
+   * auto.offset.reset starts now. Partitions with none of these are left out.
+   */
+  nextPositions(partitions: TopicPartition[]): Promise<TopicPartitionOffset[]> {
+    return this.#serial(async () => {
+      const key = (p: TopicPartition) => `${p.topic}\u0000${p.partition}`;
+      const found = new Map<string, number>();
+      const wanted = new Set(partitions.map(key));
+      for (const m of this.#buffer) {
+        if (wanted.has(key(m)) && !found.has(key(m))) found.set(key(m), m.offset);
+      }
+      const missing = () => partitions.filter((p) => !found.has(key(p)));
+      const take = (offsets: Kafka.TopicPartitionOffset[]) => {
+        for (const o of offsets) if (o.offset >= 0 && wanted.has(key(o))) found.set(key(o), o.offset);
+      };
+      if (missing().length > 0) {
+        try {
+          take(this.#consumer.position(missing()));
+        } catch {
+          // Not assigned (any more): left out.
+        }
+      }
+      if (missing().length > 0) {
+        take(
+          await new Promise<Kafka.TopicPartitionOffset[]>((resolve, reject) =>
+            this.#consumer.committed(missing(), this.#kafkaTimeoutMs, (error, result) =>
+              error ? reject(kafkaFailure(error)) : resolve(result),
+            ),
+          ),
+        );
+      }
+      const resetTo = this.#resetTo;
+      if (missing().length > 0 && resetTo !== null) {
+        take(
+          await new Promise<Kafka.TopicPartitionOffset[]>((resolve, reject) =>
+            this.#consumer.offsetsForTimes(
+              missing().map((p) => ({ topic: p.topic, partition: p.partition, offset: resetTo })),
+              this.#kafkaTimeoutMs,
+              (error, result) => (error ? reject(kafkaFailure(error)) : resolve(result)),
+            ),
+          ),
+        );
+      }
+      return partitions.flatMap((p) => {
+        const offset = found.get(key(p));
+        return offset === undefined ? [] : [{ topic: p.topic, partition: p.partition, offset }];
+      });
     });
   }
 

@@ -11,6 +11,8 @@ export function producerProperties(config: GatewayConfig, index: number): Props 
     acks: "all",
     "enable.idempotence": true,
     "linger.ms": 2,
+    // Java's partitioner (murmur2), so a key lands on the same partition as with REST Proxy.
+    partitioner: "murmur2_random",
     // HTTP clients give up long before librdkafka's 5-minute default; fail the record first.
     "message.timeout.ms": 30_000,
     // Wharf's own admission control (produce.max.inflight.*) refuses work before this fills up.

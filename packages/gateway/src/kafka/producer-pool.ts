@@ -5,10 +5,10 @@
  */
 import Kafka from "@confluentinc/kafka-javascript";
 import type { GatewayConfig } from "../config.ts";
-import { RestError, tooManyRequests } from "../errors.ts";
+import { RestError, serviceUnavailable, tooManyRequests } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
-import { type DeliveryError, deliveryError } from "./delivery-errors.ts";
+import { type DeliveryError, deliveryError, unconfirmedDelivery } from "./delivery-errors.ts";
 import { producerProperties } from "./librdkafka-config.ts";
 
 export interface OutgoingRecord {
@@ -55,16 +55,28 @@ interface RecordOpaque {
 type RawProducer = InstanceType<typeof Kafka.Producer>;
 
 export interface ProducerPool {
-  /** Queues the records on one producer and resolves with one result per record, in order. */
-  send(records: OutgoingRecord[]): Promise<DeliveryResult[]>;
-  /** Partition count of a topic, or null when it does not exist (cached briefly). */
-  partitionCount(topic: string): Promise<number | null>;
+  /**
+   * Queues the records on one producer and resolves with one result per record, in order. The
+   * records are handed to librdkafka before send returns, so calls keep their order on a partition
+   * when they use the same lane (see nextLane); without one, producers take turns.
+   */
+  send(records: OutgoingRecord[], lane?: number): Promise<DeliveryResult[]>;
+  /** A lane for a request that sends several times: all its sends go through one producer. */
+  nextLane(): number;
+  /**
+   * Partition count of a topic, or null when it does not exist. Counts are cached briefly; `fresh`
+   * asks the broker again (a partition beyond the cached count may have been added since).
+   */
+  partitionCount(topic: string, fresh?: boolean): Promise<number | null>;
   readonly ready: boolean;
   /** Resolves when a broker answered a metadata request within timeoutMs; rejects otherwise. */
   ping(timeoutMs: number): Promise<void>;
   readonly inflightRecords: number;
   close(): Promise<void>;
 }
+
+const isAcksZero = (properties: Record<string, unknown>) =>
+  String(properties.acks ?? properties["request.required.acks"] ?? "all") === "0";
 
 const recordBytes = (r: OutgoingRecord) => (r.key?.length ?? 0) + (r.value?.length ?? 0);
 
@@ -89,27 +101,47 @@ export async function createProducerPool(config: GatewayConfig, log: Logger, met
     }
   };
 
+  // With acks=0 no offset ever comes back; Kafka's Java client then reports -1, and so does Wharf.
+  const withoutAcks = isAcksZero(producerProperties(config, 0));
+  const fail = (opaque: RecordOpaque, error: DeliveryError) => {
+    metrics.produceErrors.inc({ error_code: error.errorCode });
+    settle(opaque, { ok: false, error });
+  };
+
   const onDelivery = (err: { code?: number; message?: string } | null | undefined, report: Kafka.DeliveryReport) => {
     const opaque = report.opaque as RecordOpaque;
-    if (err) {
-      const error = deliveryError(err);
-      metrics.produceErrors.inc({ error_code: error.errorCode });
-      settle(opaque, { ok: false, error });
-      return;
-    }
+    if (err) return fail(opaque, deliveryError(err));
+    // librdkafka reports a success without an offset when it infers the record was stored (a
+    // later batch succeeded, or the broker called the retry a duplicate). Right after a partition
+    // gets its leader that inference can be wrong: the record was refused and is lost (librdkafka
+    // 2.15.1, Kafka 4.3: "implicitly acked by subsequent batch success" after "Not leader"). Only a
+    // success with an offset is acknowledged; the client retries the rest, which at worst stores a
+    // record twice instead of losing it.
+    if (report.offset < 0 && !withoutAcks) return fail(opaque, unconfirmedDelivery());
     const record = opaque.batch.records[opaque.index] as OutgoingRecord;
     metrics.recordsProduced.inc({ topic: record.topic });
     metrics.bytesProduced.inc({ topic: record.topic }, recordBytes(record));
     settle(opaque, {
       ok: true,
       partition: report.partition,
-      offset: report.offset,
+      offset: report.offset < 0 ? -1 : report.offset,
       timestamp: report.timestamp ?? null,
     });
   };
 
   for (let i = 0; i < config.produce.poolSize; i++) {
-    const producer = new Kafka.Producer(producerProperties(config, i) as Kafka.ProducerGlobalConfig);
+    const properties = producerProperties(config, i);
+    // producer.debug=... asks librdkafka for debug logs; they arrive as events, into Wharf's log.
+    const debug = properties.debug !== undefined;
+    const producer = new Kafka.Producer({
+      ...properties,
+      ...(debug ? { event_cb: true } : {}),
+    } as Kafka.ProducerGlobalConfig);
+    if (debug) {
+      producer.on("event.log", (entry: { fac?: string; message?: string }) => {
+        log.info("librdkafka", { producer: i, facility: entry.fac, message: entry.message });
+      });
+    }
     producer.on("delivery-report", onDelivery);
     producer.on("event.error", (error: { message?: string }) => {
       log.warn("kafka producer error", { producer: i, error: error.message });
@@ -134,6 +166,12 @@ export async function createProducerPool(config: GatewayConfig, log: Logger, met
       });
     });
 
+  const nextLane = () => {
+    const lane = next;
+    next = (next + 1) % producers.length;
+    return lane;
+  };
+
   return {
     get ready() {
       return !closed && producers.every((p) => p.isConnected());
@@ -149,9 +187,11 @@ export async function createProducerPool(config: GatewayConfig, log: Logger, met
         );
       }),
 
-    async partitionCount(topic) {
+    nextLane,
+
+    async partitionCount(topic, fresh = false) {
       const cached = topicCache.get(topic);
-      if (cached && cached.expires > Date.now()) return cached.partitions;
+      if (!fresh && cached && cached.expires > Date.now()) return cached.partitions;
       let partitions: number | null;
       try {
         partitions = await fetchPartitionCount(topic);
@@ -164,8 +204,9 @@ export async function createProducerPool(config: GatewayConfig, log: Logger, met
       return partitions;
     },
 
-    send(records) {
-      if (closed) return Promise.reject(new Error("producer pool is closed"));
+    send(records, lane) {
+      if (closed) return Promise.reject(serviceUnavailable("The gateway is shutting down."));
+      if (records.length === 0) return Promise.resolve([]);
       let bytes = 0;
       for (const r of records) bytes += recordBytes(r);
       // All-or-nothing admission: refusing before queueing anything keeps a 429 side-effect free.
@@ -183,8 +224,7 @@ export async function createProducerPool(config: GatewayConfig, log: Logger, met
       metrics.producerQueueRecords.set(inflightRecords);
       metrics.producerQueueBytes.set(inflightBytes);
       // One producer per request keeps the request's records in order on each partition.
-      const producer = producers[next] as RawProducer;
-      next = (next + 1) % producers.length;
+      const producer = producers[(lane ?? nextLane()) % producers.length] as RawProducer;
       for (let index = 0; index < records.length; index++) {
         const r = records[index] as OutgoingRecord;
         const opaque: RecordOpaque = { batch, index };
@@ -196,11 +236,13 @@ export async function createProducerPool(config: GatewayConfig, log: Logger, met
             r.key,
             r.timestamp ?? null,
             opaque,
+            // The binding takes only strings and buffers as header values: a null value (allowed
+            // by Kafka and REST Proxy's v3) can only travel as an empty one.
             r.headers?.map((h) => ({ [h.name]: h.value ?? Buffer.alloc(0) })),
           );
         } catch (error) {
           // Refused locally (record too large, unknown partition): no delivery report will come.
-          settle(opaque, { ok: false, error: deliveryError(error as { code?: number; message?: string }) });
+          fail(opaque, deliveryError(error as { code?: number; message?: string }));
         }
       }
       return batch.done;

@@ -20,6 +20,9 @@ export const testGatewayEnv = {
   WHARF_CONSUMER_SESSION_TIMEOUT_MS: "6000",
   WHARF_CONSUMER_HEARTBEAT_INTERVAL_MS: "1000",
   WHARF_LOG_LEVEL: "info",
+  // Event streams: heartbeats and the slow-reader drop within a test's patience.
+  WHARF_STREAM_HEARTBEAT_MS: "1000",
+  WHARF_STREAM_SLOW_READER_TIMEOUT_MS: "3000",
 };
 
 /**
@@ -38,6 +41,8 @@ export default async function setup(project: TestProject) {
     brokers,
     // StandardAuthorizer on (ANONYMOUS is super user) so the ACL endpoints run for real.
     authorizer: true,
+    // A SASL_SSL listener (SCRAM-SHA-512) beside PLAINTEXT, for the Kafka security tests.
+    saslSsl: true,
     gateways: 3,
     lb: true,
     redisLocal: true,

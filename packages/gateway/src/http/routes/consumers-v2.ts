@@ -12,9 +12,14 @@ import { ErrorCode, partitionNotFound, RestError } from "../../errors.ts";
 import { decodeEmbedded } from "../../formats/embedded-format.ts";
 import type { ConsumedMessage, ConsumerInstance } from "../../kafka/consumer-instance.ts";
 import type { Metrics } from "../../metrics.ts";
+import { checkInstanceOwner } from "../../security/authorization.ts";
+import { encodePrincipal, principalOf } from "../../security/principal.ts";
 import { readBodyBytes } from "../body.ts";
 import { negotiate, V2_JSON } from "../media-types.ts";
 import { parseIntegerQuery } from "../params.ts";
+import { consumerEventStream } from "../sse/consumer-stream.ts";
+import { guardEventStreamSocket, wantsEventStream } from "../sse/event-stream.ts";
+import type { StreamRegistry } from "../sse/streams.ts";
 import {
   parseCreateRequest,
   parseOffsets,
@@ -30,6 +35,7 @@ export interface ConsumerRouteDeps {
   locator: Locator;
   /** Null on the internal listener: a forwarded request is never forwarded again. */
   forwarder: Forwarder | null;
+  streams: StreamRegistry;
 }
 
 type Env = { Variables: { instance: ConsumerInstance; body: Buffer } };
@@ -68,7 +74,7 @@ function requiredBody(c: Context<Env>): unknown {
   return body;
 }
 
-export function consumerRoutes({ config, metrics, host, locator, forwarder }: ConsumerRouteDeps): Hono<Env> {
+export function consumerRoutes({ config, metrics, host, locator, forwarder, streams }: ConsumerRouteDeps): Hono<Env> {
   const app = new Hono<Env>();
   const reply = (c: Context, body: unknown, status: 200 = 200) =>
     c.body(JSON.stringify(body), status, { "content-type": negotiate(c, consumerResponseTypes) });
@@ -89,7 +95,10 @@ export function consumerRoutes({ config, metrics, host, locator, forwarder }: Co
         throw new RestError(400, ErrorCode.BadRequest, `Malformed JSON: ${(error as Error).message}`);
       }
     }
-    const settings = parseCreateRequest(body, group, config, () => `rest-consumer-${config.id}-${randomUUID()}`);
+    const settings = {
+      ...parseCreateRequest(body, group, config, () => `rest-consumer-${config.id}-${randomUUID()}`),
+      principal: principalOf(c)?.name ?? null,
+    };
     const responseType = negotiate(c, consumerResponseTypes);
     await host.create(settings);
     const base = config.publicUrl ?? new URL(c.req.url).origin;
@@ -117,6 +126,7 @@ export function consumerRoutes({ config, metrics, host, locator, forwarder }: Co
           pathAndQuery: url.pathname + url.search,
           headers: pickForwardedHeaders(c.req.raw.headers),
           body,
+          principal: encodePrincipal(principalOf(c)),
         });
         // The owner moved or gave the instance up: look it up afresh next time.
         if (response.status === 503 || response.status === 404) locator.forget(group, name);
@@ -126,11 +136,18 @@ export function consumerRoutes({ config, metrics, host, locator, forwarder }: Co
         throw error;
       }
     }
+    // Here, or on the owner after forwarding: only the creating principal may use an instance.
+    checkInstanceOwner(location.local.settings.principal, principalOf(c));
     location.local.touch();
     c.set("instance", location.local);
     c.set("body", body);
     await next();
   };
+  // Event streams, served here or passed through from the owner, must not outlive a dead reader.
+  app.use("/consumers/:group/instances/:name/records", async (c, next) => {
+    await next();
+    guardEventStreamSocket(c, config.stream);
+  });
   app.use("/consumers/:group/instances/:name", locate);
   app.use("/consumers/:group/instances/:name/*", locate);
 
@@ -189,6 +206,7 @@ export function consumerRoutes({ config, metrics, host, locator, forwarder }: Co
 
   app.get("/consumers/:group/instances/:name/records", async (c) => {
     const instance = c.get("instance");
+    if (wantsEventStream(c)) return consumerEventStream(c, instance, { settings: config.stream, metrics, streams });
     const { format } = instance.settings;
     const accepted = negotiate(c, [
       vendorType(format),

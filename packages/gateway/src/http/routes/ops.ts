@@ -1,6 +1,7 @@
 /** Operational endpoints: Confluent's root, liveness, readiness and Prometheus metrics. */
 import { Hono } from "hono";
 import type { Metrics } from "../../metrics.ts";
+import { redactAddresses } from "../error-handler.ts";
 
 interface Deps {
   metrics: Metrics;
@@ -15,7 +16,10 @@ export function opsRoutes({ metrics, notReadyReason }: Deps): Hono {
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", async (c) => {
     const reason = await notReadyReason();
-    return reason === null ? c.json({ status: "ready" }) : c.json({ status: "not ready", reason }, 503);
+    // Open to anyone even with authentication on: say why, but not where Kafka lives.
+    return reason === null
+      ? c.json({ status: "ready" })
+      : c.json({ status: "not ready", reason: redactAddresses(reason) }, 503);
   });
   app.get("/metrics", async (c) =>
     c.body(await metrics.registry.metrics(), 200, { "content-type": metrics.registry.contentType }),

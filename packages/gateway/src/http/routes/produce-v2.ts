@@ -5,11 +5,26 @@
  */
 import { type Context, Hono } from "hono";
 import type { GatewayConfig } from "../../config.ts";
-import { ErrorCode, partitionNotFound, topicNotFound, unprocessable } from "../../errors.ts";
-import { encodeEmbedded, schemaFormats, schemaFormatUnsupported } from "../../formats/embedded-format.ts";
+import {
+  badRequest,
+  constraintViolation,
+  ErrorCode,
+  invalidPayload,
+  partitionNotFound,
+  topicNotFound,
+  unrecognizedField,
+} from "../../errors.ts";
+import {
+  type EmbeddedFormat,
+  encodeEmbedded,
+  renderData,
+  schemaFormats,
+  schemaFormatUnavailable,
+} from "../../formats/embedded-format.ts";
+import { v2RecordErrorCode } from "../../kafka/delivery-errors.ts";
 import type { DeliveryResult, OutgoingRecord, ProducerPool } from "../../kafka/producer-pool.ts";
 import { isObject, readJsonBody } from "../body.ts";
-import { embeddedFormatOfContentType, negotiate, v2ResponseTypes } from "../media-types.ts";
+import { embeddedFormatOfContentType, negotiate, v2ProduceResponseTypes } from "../media-types.ts";
 import { parsePartition } from "../params.ts";
 
 interface Deps {
@@ -20,68 +35,117 @@ interface Deps {
 export function produceV2Routes({ config, producers }: Deps): Hono {
   const app = new Hono();
 
-  const produce = async (c: Context, pathPartition: number | null) => {
+  const produce = async (c: Context) => {
     const topic = c.req.param("topic") as string;
     const format = embeddedFormatOfContentType(c);
-    const responseType = negotiate(c, v2ResponseTypes);
-    if (schemaFormats.has(format)) throw schemaFormatUnsupported(format);
-    const body = await readJsonBody(c, config.http.maxBodyBytes);
-    const records = parseRecords(
-      body,
-      topic,
-      pathPartition,
-      format as "binary" | "json",
-      config.produce.maxRecordsPerRequest,
-    );
+    const responseType = negotiate(c, v2ProduceResponseTypes);
+    const rawPartition = c.req.param("partition");
+    const pathPartition = rawPartition === undefined ? null : parsePartition(rawPartition);
+    const request = readRequest(await readJsonBody(c, config.http.maxBodyBytes), config.produce.maxRecordsPerRequest);
+    if (schemaFormats.has(format)) throw schemaFormatUnavailable(request.namesSchema);
+    const records = encodeRecords(request.records, topic, pathPartition, format);
 
+    // Deliberate deviation: REST Proxy's producer waits max.block.ms (60 s) for an unknown topic,
+    // then answers 200 with 50003 for every record. Wharf answers 404 / 40401 at once.
     const partitions = await producers.partitionCount(topic);
     if (partitions === null) throw topicNotFound(topic);
-    for (const r of records) {
-      if (r.partition !== null && r.partition >= partitions) throw partitionNotFound();
+    // Deliberate deviation: a partition out of range is a whole-request 500 / 50002 ("Invalid
+    // partition given with record") in REST Proxy; Wharf answers 404 / 40402, writing nothing.
+    if (records.some((r) => r.partition !== null && r.partition >= partitions)) {
+      const fresh = await producers.partitionCount(topic, true);
+      if (fresh === null) throw topicNotFound(topic);
+      if (records.some((r) => r.partition !== null && r.partition >= fresh)) throw partitionNotFound();
     }
 
     const results = await producers.send(records);
     return c.body(JSON.stringify(toV2Response(results)), v2Status(results), { "content-type": responseType });
   };
 
-  app.post("/topics/:topic", (c) => produce(c, null));
-  app.post("/topics/:topic/partitions/:partition", (c) => produce(c, parsePartition(c.req.param("partition"))));
+  app.post("/topics/:topic", produce);
+  app.post("/topics/:topic/partitions/:partition", produce);
   return app;
 }
 
-function parseRecords(
-  body: unknown,
+interface V2Request {
+  records: Array<Record<string, unknown>>;
+  /** Names a key or value schema (schema formats only). */
+  namesSchema: boolean;
+}
+
+const requestFields: ReadonlySet<string> = new Set([
+  "records",
+  "key_schema",
+  "key_schema_id",
+  "value_schema",
+  "value_schema_id",
+]);
+const recordFields: ReadonlySet<string> = new Set(["key", "value", "partition"]);
+
+/** A Java Integer as Jackson reads it: a JSON integer or a string of digits. */
+const integer = (value: unknown): number | null => {
+  const n = typeof value === "string" && /^-?\d{1,10}$/.test(value) ? Number(value) : value;
+  return typeof n === "number" && Number.isInteger(n) && Math.abs(n) < 2 ** 31 ? n : null;
+};
+
+/**
+ * Checks the body as REST Proxy's Jackson and bean validation do: type mismatches are 400,
+ * unknown fields and an empty or missing `records` are 422 / 422.
+ */
+function readRequest(body: unknown, maxRecords: number): V2Request {
+  if (body === undefined || body === null) throw constraintViolation("The request body must not be null (was null)");
+  if (!isObject(body)) throw badRequest(`Cannot deserialize ProduceRequest from ${renderData(body)}.`);
+  for (const field of Object.keys(body)) {
+    if (!requestFields.has(field)) throw unrecognizedField(field);
+  }
+  for (const field of ["key_schema", "value_schema"]) {
+    const v = body[field];
+    if (v !== undefined && v !== null && typeof v !== "string") throw badRequest(`${field} must be a string.`);
+  }
+  for (const field of ["key_schema_id", "value_schema_id"]) {
+    const v = body[field];
+    if (v !== undefined && v !== null && integer(v) === null) throw badRequest(`${field} must be an integer.`);
+  }
+  const records = body.records ?? [];
+  if (!Array.isArray(records)) throw badRequest(`records must be an array, got ${renderData(records)}.`);
+  records.forEach((record, i) => {
+    if (!isObject(record)) throw badRequest(`records[${i}] must be an object, got ${renderData(record)}.`);
+    for (const field of Object.keys(record)) {
+      if (!recordFields.has(field)) throw unrecognizedField(field);
+    }
+  });
+  if (records.length === 0) throw constraintViolation("records must not be empty (was [])");
+  // Wharf's own limit (produce.max.records.per.request); REST Proxy has none.
+  if (records.length > maxRecords) {
+    throw invalidPayload(`At most ${maxRecords} records per request, got ${records.length}.`);
+  }
+  const namesSchema = ["key_schema", "key_schema_id", "value_schema", "value_schema_id"].some(
+    (field) => body[field] !== undefined && body[field] !== null,
+  );
+  return { records: records as Array<Record<string, unknown>>, namesSchema };
+}
+
+function encodeRecords(
+  records: Array<Record<string, unknown>>,
   topic: string,
   pathPartition: number | null,
-  format: "binary" | "json",
-  maxRecords: number,
+  format: EmbeddedFormat,
 ): OutgoingRecord[] {
-  if (!isObject(body) || !Array.isArray(body.records)) {
-    throw unprocessable('Payload error. The request body must be an object with a "records" array.');
-  }
-  if (body.records.length === 0) throw unprocessable("Payload error. records may not be empty.");
-  if (body.records.length > maxRecords) {
-    throw unprocessable(`Payload error. At most ${maxRecords} records per request, got ${body.records.length}.`);
-  }
-  return body.records.map((record, i): OutgoingRecord => {
-    if (!isObject(record)) throw unprocessable(`Payload error. records[${i}] must be an object.`);
+  return records.map((record, i): OutgoingRecord => {
     let partition = pathPartition;
     if (record.partition !== undefined && record.partition !== null) {
-      // A record naming its own partition is only allowed on the topic route (Confluent rejects it
-      // on the partition route by ignoring it; Wharf refuses a conflicting one outright).
-      if (!Number.isInteger(record.partition) || (record.partition as number) < 0) {
-        throw unprocessable(`Payload error. records[${i}].partition must be a non-negative integer.`);
-      }
-      if (pathPartition !== null && record.partition !== pathPartition) {
-        throw unprocessable(`Payload error. records[${i}].partition conflicts with the partition in the path.`);
-      }
-      partition = record.partition as number;
+      const p = integer(record.partition);
+      if (p === null)
+        throw badRequest(`records[${i}].partition must be an integer, got ${renderData(record.partition)}.`);
+      // Deliberate deviation: a negative partition is a 500 in REST Proxy (ProducerRecord throws).
+      if (p < 0) throw partitionNotFound();
+      // Kept Confluent quirk: a record's own partition wins over the one in the path.
+      partition = p;
     }
     return {
       topic,
       partition,
-      key: encodeEmbedded(format, record.key, `records[${i}].key`),
-      value: encodeEmbedded(format, record.value, `records[${i}].value`),
+      key: encodeEmbedded(format as "binary" | "json", record.key),
+      value: encodeEmbedded(format as "binary" | "json", record.value),
     };
   });
 }
@@ -91,20 +155,23 @@ function toV2Response(results: DeliveryResult[]) {
     offsets: results.map((r) =>
       r.ok
         ? { partition: r.partition, offset: r.offset, error_code: null, error: null }
-        : { partition: null, offset: null, error_code: r.error.errorCode, error: r.error.message },
+        : { partition: null, offset: null, error_code: v2RecordErrorCode(r.error), error: r.error.message },
     ),
     key_schema_id: null,
     value_schema_id: null,
   };
 }
 
-/** Confluent escalates the whole response to 401/403 when any record failed authentication/authorization. */
+/**
+ * REST Proxy's ProduceResponse#getRequestStatus: the first record that failed authentication
+ * (401) or authorization (403) sets the status; any other failure leaves it at 200.
+ */
 function v2Status(results: DeliveryResult[]): 200 | 401 | 403 {
-  let status: 200 | 401 | 403 = 200;
   for (const r of results) {
     if (r.ok) continue;
-    if (r.error.errorCode === ErrorCode.Unauthenticated) return 401;
-    if (r.error.errorCode === ErrorCode.Forbidden) status = 403;
+    const code = v2RecordErrorCode(r.error);
+    if (code === ErrorCode.Unauthenticated) return 401;
+    if (code === ErrorCode.Forbidden) return 403;
   }
-  return status;
+  return 200;
 }

@@ -4,141 +4,128 @@
  *
  * Kept Confluent quirk: the records route answers 200 as soon as the first record is read and
  * reports each record's outcome in-band, in order, as `{...}\r\n` with its own error_code.
+ * Like REST Proxy, the cluster_id in the path is echoed, not checked.
  */
-import { type Context, Hono } from "hono";
+import { Hono } from "hono";
 import type { GatewayConfig } from "../../config.ts";
-import { badRequest, ErrorCode, partitionNotFound, RestError, topicNotFound, unprocessable } from "../../errors.ts";
-import type { KafkaAdmin } from "../../kafka/admin-client.ts";
-import type { ProducerPool } from "../../kafka/producer-pool.ts";
-import { isObject, parseJson, readJsonBody } from "../body.ts";
-import { ConcatenatedJsonSplitter } from "../json-stream.ts";
-import { parseV3Record, type V3Record, v3Error, v3Result } from "./v3-records.ts";
+import {
+  badRequest,
+  invalidPayload,
+  partitionNotFound,
+  produceBatchError,
+  topicNotFound,
+  unrecognizedField,
+} from "../../errors.ts";
+import { renderData } from "../../formats/embedded-format.ts";
+import type { DeliveryResult, ProducerPool } from "../../kafka/producer-pool.ts";
+import { isObject, readJsonBody } from "../body.ts";
+import { negotiate, requireJsonContentType, v3ResponseTypes } from "../media-types.ts";
+import {
+  encodeV3Record,
+  readV3Record,
+  UnrecognizedFieldError,
+  type V3Record,
+  type V3Request,
+  v3Error,
+  v3Result,
+} from "./v3-records.ts";
+import { type Report, ReportQueue, readRecords } from "./v3-stream.ts";
 
 interface Deps {
   config: GatewayConfig;
   producers: ProducerPool;
-  admin: KafkaAdmin;
 }
 
-/** Records read ahead of their delivery reports before reading pauses. */
-const MAX_STREAM_INFLIGHT = 1000;
+/** REST Proxy's api.v3.produce.batch.maximum.entries default. */
 const BATCH_MAX_ENTRIES = 10;
+/** How long one request trusts its own topic lookup before asking the pool again. */
+const TOPIC_LOOKUP_MS = 1000;
 
-export function produceV3Routes({ config, producers, admin }: Deps): Hono {
+export function produceV3Routes({ config, producers }: Deps): Hono {
   const app = new Hono();
 
-  const checkCluster = async (c: Context) => {
-    const clusterId = await admin.clusterId();
-    if (c.req.param("clusterId") !== clusterId) {
-      throw new RestError(404, ErrorCode.NotFound, `Cluster ${c.req.param("clusterId")} cannot be found.`);
-    }
-    return clusterId;
-  };
+  /**
+   * Sends one request's records through one producer in the order they were read, so they keep
+   * that order on each partition, and looks the topic up once rather than per record.
+   */
+  const createSender = (topic: string) => {
+    const lane = producers.nextLane();
+    let lookup: { partitions: Promise<number | null>; at: number } | null = null;
+    let order: Promise<unknown> = Promise.resolve();
 
-  const validateTarget = async (record: V3Record) => {
-    const partitions = await producers.partitionCount(record.topic);
-    if (partitions === null) throw topicNotFound(record.topic);
-    if (record.partition !== null && record.partition >= partitions) throw partitionNotFound();
-  };
+    const checkTarget = async (record: V3Record) => {
+      if (lookup === null || Date.now() - lookup.at > TOPIC_LOOKUP_MS) {
+        const partitions = producers.partitionCount(topic);
+        lookup = { partitions, at: Date.now() };
+        // A failed lookup (Kafka unreachable) is not kept for the next record.
+        partitions.catch(() => {
+          if (lookup?.partitions === partitions) lookup = null;
+        });
+      }
+      let partitions = await lookup.partitions;
+      // Deliberate deviation: REST Proxy's producer waits 60 s for an unknown topic, then reports
+      // 40401 in-band; Wharf reports it at once.
+      if (partitions === null) throw topicNotFound(topic);
+      if (record.partition !== null && record.partition >= partitions) {
+        partitions = await producers.partitionCount(topic, true);
+        // Deliberate deviation: REST Proxy's producer throws "Invalid partition" (50002 in-band);
+        // Wharf reports the partition as not found, as it does for a negative one.
+        if (partitions === null || record.partition >= partitions) throw partitionNotFound();
+      }
+    };
 
-  const produceOne = async (clusterId: string, text: string, topic: string): Promise<object> => {
-    try {
-      const record = parseV3Record(parseJson(text), topic);
-      await validateTarget(record);
-      const [result] = await producers.send([record]);
-      return v3Result(clusterId, record, result as NonNullable<typeof result>);
-    } catch (error) {
-      return v3Error(error);
-    }
+    return (record: V3Record): Promise<DeliveryResult> => {
+      const queued = order.then(async () => {
+        await checkTarget(record);
+        // Wrapped so the chain waits for the record to be queued, not for its delivery.
+        return { delivery: producers.send([record], lane) };
+      });
+      order = queued.catch(() => {});
+      return queued.then(async ({ delivery }) => (await delivery)[0] as DeliveryResult);
+    };
   };
 
   app.post("/v3/clusters/:clusterId/topics/:topic/:action{records}", async (c) => {
-    const clusterId = await checkCluster(c);
+    requireJsonContentType(c);
+    negotiate(c, v3ResponseTypes);
+    const clusterId = c.req.param("clusterId");
     const topic = c.req.param("topic");
     const body = c.req.raw.body;
-    if (!body) throw unprocessable("Request body is empty. Data is required.");
+    if (!body) throw invalidPayload("Request body is empty. Data is required.");
 
-    const splitter = new ConcatenatedJsonSplitter(config.http.maxBodyBytes);
-    const results: Promise<object>[] = [];
-    let inputDone = false;
-    let wake: (() => void) | null = null;
-    const notify = () => {
-      const w = wake;
-      wake = null;
-      w?.();
-    };
-    const waitForChange = () => new Promise<void>((resolve) => (wake = resolve));
-
-    // Reads the request while replies are written: a streaming client gets each report as soon
-    // as its record is acknowledged, in the order it sent them.
-    const reading = (async () => {
+    const send = createSender(topic);
+    const produceOne = async (input: unknown): Promise<Report> => {
       try {
-        for await (const chunk of body) {
-          for (const text of splitter.push(chunk)) {
-            results.push(produceOne(clusterId, text, topic));
-            notify();
-          }
-          while (results.length >= MAX_STREAM_INFLIGHT) await waitForChange();
-        }
-        const rest = splitter.end();
-        if (rest !== null) results.push(produceOne(clusterId, rest, topic));
+        const record = encodeV3Record(readV3Record(input), topic);
+        return v3Result(clusterId, record, await send(record));
       } catch (error) {
-        const failure =
-          error instanceof RangeError
-            ? unprocessable("Payload error. Record too large.")
-            : badRequest(`Cannot read request body: ${(error as Error).message}`);
-        results.push(Promise.resolve(v3Error(failure)));
-      } finally {
-        inputDone = true;
-        notify();
+        return v3Error(error);
       }
-    })();
+    };
 
-    while (results.length === 0 && !inputDone) await waitForChange();
-    if (results.length === 0) {
+    const reports = new ReportQueue();
+    const reading = readRecords(body, config.http.maxBodyBytes, reports, produceOne);
+    await reports.ready();
+    if (reports.size === 0) {
       await reading;
-      throw unprocessable("Request body is empty. Data is required.");
+      throw invalidPayload("Request body is empty. Data is required.");
     }
-
-    const encoder = new TextEncoder();
-    const stream = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        while (results.length === 0 && !inputDone) await waitForChange();
-        const next = results.shift();
-        if (!next) {
-          controller.close();
-          return;
-        }
-        notify();
-        controller.enqueue(encoder.encode(`${JSON.stringify(await next)}\r\n`));
-      },
-    });
-    return c.body(stream, 200, { "content-type": "application/json" });
+    return c.body(reports.toStream(), 200, { "content-type": "application/json" });
   });
 
   app.post("/v3/clusters/:clusterId/topics/:topic/:action{records:batch}", async (c) => {
-    const clusterId = await checkCluster(c);
+    requireJsonContentType(c);
+    negotiate(c, v3ResponseTypes);
+    const clusterId = c.req.param("clusterId");
     const topic = c.req.param("topic");
-    const body = await readJsonBody(c, config.http.maxBodyBytes);
-    const batchError = (message: string) => new RestError(422, ErrorCode.ProduceBatch, message);
-    if (!isObject(body) || !Array.isArray(body.entries)) throw batchError("Request body is empty. Data is required.");
-    const entries = body.entries as unknown[];
-    if (entries.length === 0) throw batchError("Empty batch.");
-    if (entries.length > BATCH_MAX_ENTRIES) throw batchError("Too many entries in batch.");
-    const ids = entries.map((e) => (isObject(e) ? e.id : undefined));
-    if (ids.some((id) => typeof id !== "string" || id.length < 1 || id.length > 80)) {
-      throw batchError("Batch entry identifier is not a valid string.");
-    }
-    if (new Set(ids).size !== ids.length) throw batchError("Batch entry IDs are not distinct.");
+    const entries = readBatch(await readJsonBody(c, config.http.maxBodyBytes));
 
+    const send = createSender(topic);
     const outcomes = await Promise.all(
-      entries.map(async (entry) => {
-        const id = (entry as { id: string }).id;
+      entries.map(async ({ id, request }) => {
         try {
-          const record = parseV3Record(entry, topic);
-          await validateTarget(record);
-          const [result] = await producers.send([record]);
-          return { id, ...v3Result(clusterId, record, result as NonNullable<typeof result>) };
+          const record = encodeV3Record(request, topic);
+          return { id, ...v3Result(clusterId, record, await send(record)) };
         } catch (error) {
           return { id, ...v3Error(error) };
         }
@@ -150,4 +137,39 @@ export function produceV3Routes({ config, producers, admin }: Deps): Hono {
   });
 
   return app;
+}
+
+const batchId = /^[0-9a-zA-Z_-]{1,80}$/;
+
+/**
+ * A records:batch body, with REST Proxy's whole-request errors in its order: what Jackson refuses
+ * while reading (400; unknown fields 422; bad ids 42208), then empty body, duplicate ids, size.
+ */
+function readBatch(body: unknown): Array<{ id: string; request: V3Request }> {
+  if (body === undefined || body === null) throw produceBatchError("Request body is empty. Data is required.");
+  if (!isObject(body)) throw badRequest(`Cannot deserialize ProduceBatchRequest from ${renderData(body)}.`);
+  for (const field of Object.keys(body)) {
+    if (field !== "entries") throw unrecognizedField(field);
+  }
+  const raw = body.entries ?? [];
+  if (!Array.isArray(raw)) throw badRequest(`entries must be an array, got ${renderData(raw)}.`);
+  const entries = raw.map((entry) => {
+    let request: V3Request;
+    try {
+      request = readV3Record(entry, true);
+    } catch (error) {
+      throw error instanceof UnrecognizedFieldError ? unrecognizedField(error.field) : error;
+    }
+    const id = (entry as { id?: unknown }).id;
+    if (typeof id !== "string" || !batchId.test(id)) {
+      throw produceBatchError("Batch entry identifier is not a valid string.");
+    }
+    return { id, request };
+  });
+  if (new Set(entries.map((e) => e.id)).size !== entries.length) {
+    throw produceBatchError("Batch entry IDs are not distinct.");
+  }
+  if (entries.length === 0) throw produceBatchError("Empty batch.");
+  if (entries.length > BATCH_MAX_ENTRIES) throw produceBatchError("Too many entries in batch.");
+  return entries;
 }

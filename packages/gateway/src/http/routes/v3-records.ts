@@ -1,87 +1,232 @@
-/** Parsing v3 produce records (ProduceRequest in Confluent's openapi) and shaping their results. */
-import { ErrorCode, RestError, unprocessable } from "../../errors.ts";
-import { decodeBase64 } from "../../formats/embedded-format.ts";
+/**
+ * v3 produce records (ProduceRequest in REST Proxy's openapi), read in REST Proxy's two steps:
+ * `readV3Record` checks shape and types, as Jackson does while deserializing (a 400, or for a
+ * records:batch request a whole-request error); `encodeV3Record` then serializes key and value,
+ * which fails per record (in-band, or one failure entry of a batch).
+ */
+import {
+  badRequest,
+  badRequestException,
+  ErrorCode,
+  partitionNotFound,
+  RestError,
+  schemaRegistryRequired,
+} from "../../errors.ts";
+import { decodeBinaryData, encodeJsonData, isPaddedBase64, renderData } from "../../formats/embedded-format.ts";
 import type { DeliveryResult, OutgoingRecord } from "../../kafka/producer-pool.ts";
-import { isObject } from "../body.ts";
+import { isObject, rawNumberText } from "../body.ts";
 
 export type V3DataType = "BINARY" | "JSON" | "STRING";
+const dataTypes: ReadonlySet<string> = new Set<V3DataType>(["BINARY", "JSON", "STRING"]);
+const schemaTypes: ReadonlySet<string> = new Set(["AVRO", "JSONSCHEMA", "PROTOBUF"]);
+const strategies: ReadonlySet<string> = new Set(["TOPIC_NAME", "RECORD_NAME", "TOPIC_RECORD_NAME"]);
+
+const recordFields: ReadonlySet<string> = new Set(["partition_id", "headers", "key", "value", "timestamp"]);
+const batchEntryFields: ReadonlySet<string> = new Set([...recordFields, "id"]);
+const dataFields: ReadonlySet<string> = new Set([
+  "type",
+  "subject",
+  "subject_name_strategy",
+  "schema_id",
+  "schema_version",
+  "schema",
+  "data",
+]);
+const headerFields: ReadonlySet<string> = new Set(["name", "value"]);
+
+/** A key or value as read: its shape is checked, its data not yet serialized. */
+export interface V3Data {
+  type: string | null;
+  data: unknown;
+}
+
+export interface V3Request {
+  partition: number | null;
+  headers: Array<{ name: string; value: Buffer | null }>;
+  key: V3Data | null;
+  value: V3Data | null;
+  timestamp: number | null;
+}
 
 export interface V3Record extends OutgoingRecord {
+  /** The key's and value's type as the response reports it; null when no key/value object was sent. */
   keyType: V3DataType | null;
   valueType: V3DataType | null;
 }
 
-const schemaFields = ["schema", "schema_id", "schema_version", "subject", "subject_name_strategy"];
+/**
+ * A field Jackson does not know. In a streaming request it is an in-band 400; a records:batch
+ * request answers it with 422 `Unrecognized field: <name>` as a whole (see produce-v3.ts).
+ */
+export class UnrecognizedFieldError extends RestError {
+  readonly field: string;
 
-function encodeData(data: unknown, field: string): { bytes: Buffer | null; type: V3DataType | null } {
-  if (data === null || data === undefined) return { bytes: null, type: null };
-  if (!isObject(data)) throw unprocessable(`Payload error. ${field} must be an object with "type" and "data".`);
-  if (schemaFields.some((f) => data[f] !== undefined && data[f] !== null)) {
-    throw unprocessable(
-      `Payload error. ${field}: schemas need a schema registry, which this gateway does not support yet.`,
-    );
-  }
-  // Without a schema registry Confluent serializes an untyped value as JSON; so does Wharf.
-  const type = (data.type === undefined ? "JSON" : data.type) as string;
-  if (data.data === undefined || data.data === null) return { bytes: null, type: type as V3DataType };
-  switch (type) {
-    case "BINARY":
-      return { bytes: decodeBase64(data.data, `${field}.data`), type: "BINARY" };
-    case "JSON":
-      return { bytes: Buffer.from(JSON.stringify(data.data)), type: "JSON" };
-    case "STRING":
-      if (typeof data.data !== "string")
-        throw unprocessable(`Payload error. ${field}.data must be a string for type STRING.`);
-      return { bytes: Buffer.from(data.data, "utf8"), type: "STRING" };
-    case "AVRO":
-    case "JSONSCHEMA":
-    case "PROTOBUF":
-      throw unprocessable(
-        `Payload error. ${field}: type ${type} needs a schema registry, which this gateway does not support yet.`,
-      );
-    default:
-      throw unprocessable(`Payload error. ${field}.type must be BINARY, JSON or STRING.`);
+  constructor(field: string, where: string) {
+    super(400, ErrorCode.BadRequest, `Unrecognized field "${field}" (class ${where}), not marked as ignorable`);
+    this.field = field;
   }
 }
 
-export function parseV3Record(input: unknown, topic: string): V3Record {
-  if (!isObject(input)) throw unprocessable("Payload error. A record must be a JSON object.");
-  const { partition_id: partition, headers, timestamp } = input;
-  if (partition !== undefined && partition !== null && (!Number.isInteger(partition) || (partition as number) < 0)) {
-    throw unprocessable("Payload error. partition_id must be a non-negative integer.");
+const rejectUnknown = (input: Record<string, unknown>, known: ReadonlySet<string>, where: string) => {
+  for (const field of Object.keys(input)) {
+    if (!known.has(field)) throw new UnrecognizedFieldError(field, where);
   }
-  let parsedHeaders: OutgoingRecord["headers"];
-  if (headers !== undefined && headers !== null) {
-    if (!Array.isArray(headers)) throw unprocessable("Payload error. headers must be an array.");
-    parsedHeaders = headers.map((h, i) => {
-      if (!isObject(h) || typeof h.name !== "string" || h.name === "") {
-        throw unprocessable(`Payload error. headers[${i}] must have a non-empty string "name".`);
-      }
-      return {
-        name: h.name,
-        value: h.value === null || h.value === undefined ? null : decodeBase64(h.value, `headers[${i}].value`),
-      };
-    });
+};
+
+const INT32_MAX = 2 ** 31 - 1;
+
+/** A Java Integer as Jackson reads it: a JSON integer or a string of digits; null when absent. */
+function optionalInt(value: unknown, field: string): number | null {
+  if (value === null || value === undefined) return null;
+  const n = typeof value === "string" && /^-?\d{1,10}$/.test(value) ? Number(value) : value;
+  if (typeof n !== "number" || !Number.isInteger(n) || Math.abs(n) > INT32_MAX) {
+    throw badRequest(`${field} must be an integer, got ${renderData(value)}.`);
   }
-  let timestampMs: number | null = null;
-  if (timestamp !== undefined && timestamp !== null) {
-    timestampMs = typeof timestamp === "string" ? Date.parse(timestamp) : Number.NaN;
-    if (Number.isNaN(timestampMs)) throw unprocessable("Payload error. timestamp must be an ISO-8601 date-time.");
+  return n;
+}
+
+function optionalString(value: unknown, field: string): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== "string") throw badRequest(`${field} must be a string, got ${renderData(value)}.`);
+  return value;
+}
+
+/** The checks of REST Proxy's ProduceRequestData builder, with its messages. */
+function checkSchemaFields(type: string | null, f: Record<string, unknown>): void {
+  const has = (name: string) => f[name] !== null && f[name] !== undefined;
+  if (has("subject_name_strategy") && has("subject")) {
+    throw badRequest("Only one of 'subject_name_strategy' or 'subject' can be used.");
   }
-  const key = encodeData(input.key, "key");
-  const value = encodeData(input.value, "value");
+  if (has("schema_id") ? has("schema_version") || has("schema") : has("schema_version") && has("schema")) {
+    throw badRequest("Only one of 'schema_id', 'schema_version' or 'schema' can be used.");
+  }
+  if (type === null) return;
+  if (schemaTypes.has(type)) {
+    if (has("schema_id")) throw badRequest(`'schema_id=${f.schema_id}' cannot be used with 'serializer'.`);
+    if (has("schema_version")) {
+      throw badRequest(`'schema_version=${f.schema_version}' cannot be used with 'serializer'.`);
+    }
+    if (!has("schema")) throw badRequest("'schema_version=latest' cannot be used with 'serializer'.");
+    return;
+  }
+  const labels: Array<[string, string]> = [
+    ["subject_name_strategy", "subject_strategy"],
+    ["subject", "subject"],
+    ["schema_id", "schema_id"],
+    ["schema_version", "schema_version"],
+    ["schema", "schema"],
+  ];
+  for (const [name, label] of labels) {
+    if (has(name)) throw badRequest(`'type=${type}' cannot be used with '${label}'.`);
+  }
+}
+
+function readData(input: unknown, field: string): V3Data | null {
+  if (input === null || input === undefined) return null;
+  if (!isObject(input))
+    throw badRequest(`${field} must be an object with "type" and "data", got ${renderData(input)}.`);
+  rejectUnknown(input, dataFields, "ProduceRequestData");
+  const type = optionalString(input.type, `${field}.type`);
+  if (type !== null && !dataTypes.has(type) && !schemaTypes.has(type)) {
+    throw badRequest(`${field}.type must be one of BINARY, JSON, STRING, AVRO, JSONSCHEMA, PROTOBUF, got "${type}".`);
+  }
+  optionalString(input.subject, `${field}.subject`);
+  optionalString(input.schema, `${field}.schema`);
+  optionalInt(input.schema_id, `${field}.schema_id`);
+  optionalInt(input.schema_version, `${field}.schema_version`);
+  const strategy = optionalString(input.subject_name_strategy, `${field}.subject_name_strategy`);
+  if (strategy !== null && !strategies.has(strategy)) {
+    throw badRequest(`${field}.subject_name_strategy must be TOPIC_NAME, RECORD_NAME or TOPIC_RECORD_NAME.`);
+  }
+  checkSchemaFields(type, input);
+  return { type, data: input.data ?? null };
+}
+
+function readHeaders(input: unknown): V3Request["headers"] {
+  if (input === null || input === undefined) return [];
+  if (!Array.isArray(input)) throw badRequest(`headers must be an array, got ${renderData(input)}.`);
+  return input.map((h, i) => {
+    if (!isObject(h)) throw badRequest(`headers[${i}] must be an object with "name" and "value".`);
+    rejectUnknown(h, headerFields, "ProduceRequestHeader");
+    if (typeof h.name !== "string") throw badRequest(`headers[${i}].name must be a string.`);
+    if (h.value === null || h.value === undefined) return { name: h.name, value: null };
+    if (typeof h.value !== "string" || !isPaddedBase64(h.value)) {
+      throw badRequest(`headers[${i}].value must be a base64 string (with padding), got ${renderData(h.value)}.`);
+    }
+    return { name: h.name, value: Buffer.from(h.value, "base64") };
+  });
+}
+
+const isoInstant = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/i;
+
+/** Jackson's Instant: an ISO-8601 date-time, or a number of seconds since the epoch. */
+function readTimestamp(input: unknown): number | null {
+  if (input === null || input === undefined) return null;
+  let ms = Number.NaN;
+  if (typeof input === "string" && isoInstant.test(input)) ms = Date.parse(input);
+  else if (typeof input === "number") ms = Math.round(input * 1000);
+  else if (rawNumberText(input) !== null) ms = Math.round(Number(rawNumberText(input)) * 1000);
+  if (!Number.isFinite(ms) || ms < 0 || ms > 8.64e15) {
+    throw badRequest(`timestamp must be an ISO-8601 date-time after 1970, got ${renderData(input)}.`);
+  }
+  return ms;
+}
+
+/** Reads one record (or records:batch entry, with `id`); throws what Jackson would while deserializing. */
+export function readV3Record(input: unknown, batchEntry = false): V3Request {
+  const where = batchEntry ? "ProduceBatchRequestEntry" : "ProduceRequest";
+  if (!isObject(input))
+    throw badRequest(`Cannot deserialize ${where} from ${renderData(input)}: a JSON object is required.`);
+  rejectUnknown(input, batchEntry ? batchEntryFields : recordFields, where);
+  return {
+    partition: optionalInt(input.partition_id, "partition_id"),
+    headers: readHeaders(input.headers),
+    key: readData(input.key, "key"),
+    value: readData(input.value, "value"),
+    timestamp: readTimestamp(input.timestamp),
+  };
+}
+
+function serialize(data: V3Data | null): { bytes: Buffer | null; type: V3DataType | null } {
+  if (data === null) return { bytes: null, type: null };
+  // No type (or a schema type) means "look the schema up": REST Proxy never falls back to a
+  // format, and without a schema registry that is 42206. (A schema field with BINARY, JSON or
+  // STRING was refused by checkSchemaFields already.)
+  if (data.type === null || !dataTypes.has(data.type)) throw schemaRegistryRequired();
+  const type = data.type as V3DataType;
+  if (data.data === null) return { bytes: null, type };
+  switch (type) {
+    case "BINARY":
+      return { bytes: decodeBinaryData(data.data), type };
+    case "STRING":
+      if (typeof data.data !== "string") throw badRequestException(`data=${renderData(data.data)} is not a string.`);
+      return { bytes: Buffer.from(data.data, "utf8"), type };
+    case "JSON":
+      return { bytes: encodeJsonData(data.data), type };
+  }
+}
+
+/** Serializes a record read by readV3Record, in REST Proxy's order: partition, key, value. */
+export function encodeV3Record(request: V3Request, topic: string): V3Record {
+  if (request.partition !== null && request.partition < 0) throw partitionNotFound();
+  const key = serialize(request.key);
+  const value = serialize(request.value);
   return {
     topic,
-    partition: (partition as number | null | undefined) ?? null,
+    partition: request.partition,
     key: key.bytes,
     value: value.bytes,
-    headers: parsedHeaders,
-    timestamp: timestampMs,
+    headers: request.headers,
+    timestamp: request.timestamp,
     keyType: key.type,
     valueType: value.type,
   };
 }
 
+/** Java's Instant.toString(), which REST Proxy's Jackson writes: no fraction when it is zero. */
+const instant = (ms: number) => new Date(ms).toISOString().replace(".000Z", "Z");
+
+/** One record's report: REST Proxy's ProduceResponse, which leaves out what it does not know. */
 export function v3Result(clusterId: string, record: V3Record, result: DeliveryResult) {
   if (!result.ok) return { error_code: result.error.errorCode, message: result.error.message };
   return {
@@ -90,13 +235,23 @@ export function v3Result(clusterId: string, record: V3Record, result: DeliveryRe
     topic_name: record.topic,
     partition_id: result.partition,
     offset: result.offset,
-    timestamp: result.timestamp === null ? null : new Date(result.timestamp).toISOString(),
-    key: record.key === null ? null : { type: record.keyType, size: record.key.length },
-    value: record.value === null ? null : { type: record.valueType, size: record.value.length },
+    ...(result.timestamp === null ? {} : { timestamp: instant(result.timestamp) }),
+    // A null key or value has the size -1, as Kafka's RecordMetadata reports it.
+    ...(record.keyType === null ? {} : { key: { type: record.keyType, size: record.key?.length ?? -1 } }),
+    ...(record.valueType === null ? {} : { value: { type: record.valueType, size: record.value?.length ?? -1 } }),
   };
 }
 
-export function v3Error(error: unknown) {
-  if (error instanceof RestError) return { error_code: error.errorCode, message: error.message };
-  return { error_code: ErrorCode.Internal, message: "Internal Server Error" };
+/**
+ * An in-band error (streaming report or records:batch failure), as REST Proxy's StreamingResponse
+ * maps it: a constraint violation (422 with a specific code) keeps 422 and moves its code into
+ * the message, `Error: 42206 : ...`; the message stops at its first line.
+ */
+export function v3Error(error: unknown): { error_code: number; message: string } {
+  if (!(error instanceof RestError)) return { error_code: ErrorCode.Internal, message: "Internal Server Error" };
+  const message = error.message.split("\n", 1)[0] as string;
+  if (error.status === 422 && error.errorCode !== 422) {
+    return { error_code: 422, message: `Error: ${error.errorCode} : ${message}` };
+  }
+  return { error_code: error.errorCode, message };
 }

@@ -1,0 +1,184 @@
+/**
+ * Wharf's load test: `node loadtest/bench.ts [--json] [--duration S] [--scenarios a,b]`.
+ * Starts its own stack (or reuses --kafka / --gateway), measures each scenario against its
+ * ceiling in the same run, prints a table (or one JSON line with --json) and stops what it started.
+ */
+import { randomBytes } from "node:crypto";
+import { cpus, loadavg } from "node:os";
+import { parseArgs } from "node:util";
+import { compare, type RunInfo, toJsonLine, toText } from "./report.ts";
+import { type PhaseResult, runScenario, SCENARIOS, type ScenarioName } from "./scenarios.ts";
+import { openTarget, type Target } from "./target.ts";
+
+const USAGE = `usage: node loadtest/bench.ts [options]
+  --json               print one JSON line instead of the table (progress still goes to stderr)
+  --duration S         seconds per measured phase (default 12; about 2.5 min in all with the stack)
+  --warmup S           seconds of discarded warm-up before each scenario (default 3)
+  --scenarios a,b      any of ${SCENARIOS.join(", ")} (default all)
+  --partitions N       partitions of the benchmark topic (default 3)
+  --kafka HOST:PORT    reuse this Kafka instead of starting a broker
+  --gateway URL        reuse this gateway too (needs --kafka)
+  --gateway-pid PID    the reused gateway's pid, for its CPU and RSS
+Only loopback addresses are accepted.`;
+
+/** However the phases behave, the run ends by then (stack start-up included). */
+const WATCHDOG_MS = 15 * 60_000;
+const VALUE_BYTES = 1024;
+const LOAD_FRACTION = 0.5;
+
+interface Cli {
+  json: boolean;
+  durationS: number;
+  warmupS: number;
+  scenarios: ScenarioName[];
+  partitions: number;
+  kafka: string | null;
+  gateway: string | null;
+  gatewayPid: number | null;
+}
+
+function parseCli(argv: string[]): Cli {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      json: { type: "boolean", default: false },
+      duration: { type: "string", default: "12" },
+      warmup: { type: "string", default: "3" },
+      scenarios: { type: "string", default: SCENARIOS.join(",") },
+      partitions: { type: "string", default: "3" },
+      kafka: { type: "string" },
+      gateway: { type: "string" },
+      "gateway-pid": { type: "string" },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const number = (name: string, raw: string, min: number, max: number) => {
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name} must be between ${min} and ${max}`);
+    return n;
+  };
+  if (values.gateway && !values.kafka) {
+    throw new Error("--gateway needs --kafka as well: the plain producer and the topic set-up talk to Kafka");
+  }
+  const scenarios = values.scenarios.split(",").map((s) => s.trim());
+  for (const s of scenarios) {
+    if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario "${s}"`);
+  }
+  return {
+    json: values.json,
+    durationS: number("duration", values.duration, 1, 600),
+    warmupS: number("warmup", values.warmup, 0, 60),
+    scenarios: SCENARIOS.filter((s) => scenarios.includes(s)),
+    partitions: number("partitions", values.partitions, 1, 1000),
+    kafka: values.kafka ? loopbackKafka(values.kafka) : null,
+    gateway: values.gateway ? loopbackUrl(values.gateway) : null,
+    gatewayPid: values["gateway-pid"] ? number("gateway-pid", values["gateway-pid"], 1, 2 ** 22) : null,
+  };
+}
+
+const isLoopback = (host: string) => host === "localhost" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
+
+function loopbackKafka(bootstrap: string): string {
+  for (const server of bootstrap.split(",")) {
+    const host = server.slice(0, server.lastIndexOf(":"));
+    if (!isLoopback(host)) throw new Error(`--kafka must name loopback addresses only, got "${server}"`);
+  }
+  return bootstrap;
+}
+
+function loopbackUrl(raw: string): string {
+  const url = new URL(raw);
+  if (url.protocol !== "http:" || !isLoopback(url.hostname)) {
+    throw new Error(`--gateway must be an http:// loopback URL, got "${raw}"`);
+  }
+  return url.origin;
+}
+
+const started = performance.now();
+const log = (message: string) => {
+  process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${message}\n`);
+};
+
+async function main(): Promise<number> {
+  let cli: Cli;
+  try {
+    cli = parseCli(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`bench: ${(error as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+
+  let target: Target | null = null;
+  let closing: Promise<void> | null = null;
+  const cleanup = () => {
+    closing ??= target ? target.close() : Promise.resolve();
+    return closing;
+  };
+  const abort = (why: string, code: number) => {
+    log(`${why}: stopping what this run started`);
+    void cleanup().finally(() => process.exit(code));
+  };
+  process.once("SIGINT", () => abort("interrupted", 130));
+  process.once("SIGTERM", () => abort("terminated", 143));
+  setTimeout(() => abort(`still running after ${WATCHDOG_MS / 60_000} min`, 1), WATCHDOG_MS).unref();
+
+  const startedAt = new Date().toISOString();
+  const loadAvgStart = loadavg();
+  try {
+    target = await openTarget({
+      kafka: cli.kafka,
+      gateway: cli.gateway,
+      gatewayPid: cli.gatewayPid,
+      partitions: cli.partitions,
+      log,
+    });
+    const ctx = {
+      target,
+      value: randomBytes(VALUE_BYTES),
+      durationMs: cli.durationS * 1000,
+      warmupMs: cli.warmupS * 1000,
+      loadFraction: LOAD_FRACTION,
+      log,
+    };
+    const phases: PhaseResult[] = [];
+    for (const scenario of cli.scenarios) phases.push(...(await runScenario(scenario, ctx)));
+
+    const run: RunInfo = {
+      startedAt,
+      command: `node loadtest/bench.ts ${process.argv.slice(2).join(" ")}`.trim(),
+      durationS: cli.durationS,
+      warmupS: cli.warmupS,
+      loadFraction: LOAD_FRACTION,
+      valueBytes: VALUE_BYTES,
+      topic: target.topic,
+      partitions: target.partitions,
+      brokers: target.brokers,
+      ownKafka: target.ownKafka,
+      gatewayUrl: target.gatewayUrl,
+      gatewaySource: target.gatewaySource,
+      machine: {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model ?? "unknown",
+        loadAvgStart,
+        loadAvgEnd: loadavg(),
+        node: process.version,
+      },
+    };
+    const comparison = compare(phases);
+    process.stdout.write(cli.json ? `${toJsonLine(run, phases, comparison)}\n` : toText(run, phases, comparison));
+    return 0;
+  } catch (error) {
+    log(`failed: ${(error as Error).stack ?? String(error)}`);
+    return 1;
+  } finally {
+    log("stopping");
+    await cleanup();
+    log("done");
+  }
+}
+
+process.exitCode = await main();

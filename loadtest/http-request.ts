@@ -1,0 +1,106 @@
+/** One kind of HTTP request the models send, and how its answer is classified. */
+import type { Dispatcher, Pool } from "undici";
+
+export interface RequestSpec {
+  /** Short name for reports: "POST /topics/t (100 records)". */
+  label: string;
+  method: "GET" | "POST";
+  path: string;
+  headers: Record<string, string>;
+  /** Encoded once and reused by every request: the generator must stay cheap. */
+  body: Buffer | null;
+  /** Records carried by one request (0 for a request that produces nothing). */
+  records: number;
+}
+
+export type Outcome = "ok" | "throttled" | "httpError" | "recordError" | "transportError";
+
+export type OutcomeCounts = Record<Outcome, number>;
+
+export const emptyCounts = (): OutcomeCounts => ({
+  ok: 0,
+  throttled: 0,
+  httpError: 0,
+  recordError: 0,
+  transportError: 0,
+});
+
+export const V2_BINARY = "application/vnd.kafka.binary.v2+json";
+export const V2 = "application/vnd.kafka.v2+json";
+
+/** A v2 produce request of `count` records, each with no key and `value` as a binary (base64) value. */
+export function produceV2Request(topic: string, value: Buffer, count: number): RequestSpec {
+  const record = JSON.stringify({ value: value.toString("base64") });
+  const body = Buffer.from(`{"records":[${new Array(count).fill(record).join(",")}]}`);
+  return {
+    label: `POST /topics/{t} ${count} record${count === 1 ? "" : "s"}`,
+    method: "POST",
+    path: `/topics/${encodeURIComponent(topic)}`,
+    headers: { "content-type": V2_BINARY, accept: V2 },
+    body,
+    records: count,
+  };
+}
+
+export function healthzRequest(): RequestSpec {
+  return { label: "GET /healthz", method: "GET", path: "/healthz", headers: {}, body: null, records: 0 };
+}
+
+const RECORD_FAILED = Buffer.from('"error":"');
+
+/**
+ * Sends one request and classifies the answer; never throws. Uses undici's raw dispatch rather than
+ * `request()`: no stream object per response, which is much cheaper on small answers, and the
+ * generator shares two cores with what it measures.
+ */
+export function send(pool: Pool, spec: RequestSpec): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const handler = new Answer(spec.records > 0, resolve);
+    try {
+      pool.dispatch({ method: spec.method, path: spec.path, headers: spec.headers, body: spec.body }, handler);
+    } catch {
+      resolve("transportError");
+    }
+  });
+}
+
+class Answer implements Dispatcher.DispatchHandler {
+  status = 0;
+  readonly chunks: Buffer[] | null;
+  readonly resolve: (outcome: Outcome) => void;
+
+  constructor(keepBody: boolean, resolve: (outcome: Outcome) => void) {
+    this.chunks = keepBody ? [] : null;
+    this.resolve = resolve;
+  }
+
+  onRequestStart(): void {}
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number): void {
+    this.status = statusCode;
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.chunks?.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    this.resolve(classify(this.status, this.chunks));
+  }
+
+  onResponseError(): void {
+    this.resolve("transportError");
+  }
+}
+
+function classify(status: number, chunks: Buffer[] | null): Outcome {
+  if (status === 429) return "throttled";
+  if (status < 200 || status >= 300) return "httpError";
+  // A v2 produce answers 200 even when some records failed; a failed one carries an error message
+  // where a delivered one has "error":null. A byte search costs far less than JSON.parse here.
+  if (chunks !== null) {
+    const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+    if (body.includes(RECORD_FAILED)) return "recordError";
+  }
+  return "ok";
+}

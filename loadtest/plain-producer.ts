@@ -1,0 +1,215 @@
+/**
+ * The ceiling: a plain librdkafka producer in this process, configured like the gateway's own
+ * (packages/gateway/src/kafka/librdkafka-config.ts with default settings), writing straight to
+ * Kafka. Whatever Wharf adds on top of this is HTTP, JSON, base64 and bookkeeping.
+ */
+import Kafka from "@confluentinc/kafka-javascript";
+import { createHistogram, type LatencySummary, recordMs, summarize } from "./latency.ts";
+import { runAtConstantRate } from "./schedule.ts";
+
+type RawProducer = InstanceType<typeof Kafka.Producer>;
+type ReportHandler = (failed: boolean, opaque: unknown) => void;
+
+export interface MaxThroughputOptions {
+  durationMs: number;
+  maxRecords: number;
+  /** Records queued but not yet acknowledged, at most: a bounded window, not an unbounded flood. */
+  window: number;
+  drainTimeoutMs: number;
+}
+
+export interface MaxThroughputResult {
+  window: number;
+  elapsedS: number;
+  delivered: number;
+  failed: number;
+  recordsPerSec: number;
+}
+
+export interface FixedRateOptions {
+  ratePerSec: number;
+  durationMs: number;
+  maxRecords: number;
+  drainTimeoutMs: number;
+}
+
+export interface FixedRateResult {
+  offeredPerSec: number;
+  achievedPerSec: number;
+  delivered: number;
+  failed: number;
+  unfinished: number;
+  /** From the record's intended produce() time to its delivery report. */
+  latencyMs: LatencySummary | null;
+  maxSchedulerLagMs: number;
+}
+
+export interface PlainProducer {
+  maxThroughput(options: MaxThroughputOptions): Promise<MaxThroughputResult>;
+  fixedRate(options: FixedRateOptions): Promise<FixedRateResult>;
+  close(): Promise<void>;
+}
+
+/** The gateway's producer settings (librdkafka-config.ts) with Wharf's default limits filled in. */
+function properties(bootstrap: string): Kafka.ProducerGlobalConfig {
+  return {
+    "bootstrap.servers": bootstrap,
+    "client.id": "wharf-bench-plain-producer",
+    acks: "all",
+    "enable.idempotence": true,
+    "linger.ms": 2,
+    "message.timeout.ms": 30_000,
+    "queue.buffering.max.messages": 400_000,
+    "queue.buffering.max.kbytes": 1_048_576,
+    dr_cb: true,
+  } as Kafka.ProducerGlobalConfig;
+}
+
+export async function createPlainProducer(bootstrap: string, topic: string, value: Buffer): Promise<PlainProducer> {
+  const producer: RawProducer = new Kafka.Producer(properties(bootstrap));
+  let onReport: ReportHandler = () => {};
+  producer.on("delivery-report", (error, report) => onReport(Boolean(error), report.opaque));
+  await new Promise<void>((resolve, reject) => {
+    producer.connect({ timeout: 30_000 }, (error) => (error ? reject(new Error(error.message)) : resolve()));
+  });
+  // As in the gateway: reports are polled on librdkafka's thread, not on a JS timer.
+  producer.setPollInBackground(true);
+
+  /** False when librdkafka refused the record locally (queue full); the caller waits and retries. */
+  const produce = (opaque: unknown): boolean => {
+    try {
+      producer.produce(topic, -1, value, null, null, opaque);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  return {
+    maxThroughput: (options) => maxThroughput(options, produce, (h) => (onReport = h)),
+    fixedRate: (options) => fixedRate(options, produce, (h) => (onReport = h)),
+    close: () =>
+      new Promise<void>((resolve) => {
+        producer.flush(10_000, () => {
+          producer.setPollInBackground(false);
+          producer.disconnect(() => resolve());
+        });
+      }),
+  };
+}
+
+function maxThroughput(
+  options: MaxThroughputOptions,
+  produce: (opaque: unknown) => boolean,
+  listen: (handler: ReportHandler) => void,
+): Promise<MaxThroughputResult> {
+  return new Promise((resolve) => {
+    const startedAt = performance.now();
+    const stopAt = startedAt + options.durationMs;
+    let sent = 0;
+    let inflight = 0;
+    let delivered = 0;
+    let failed = 0;
+    let lastReportAt = startedAt;
+    let refillPending = false;
+    let done = false;
+
+    const sending = () => sent < options.maxRecords && performance.now() < stopAt;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(drainTimer);
+      listen(() => {});
+      const elapsedS = (lastReportAt - startedAt) / 1000;
+      resolve({ window: options.window, elapsedS, delivered, failed, recordsPerSec: delivered / elapsedS });
+    };
+    const fill = () => {
+      refillPending = false;
+      while (inflight < options.window && sending()) {
+        // Reading the clock once per record would cost more than producing; check it per chunk.
+        const chunk = Math.min(options.window - inflight, 1000, options.maxRecords - sent);
+        for (let i = 0; i < chunk; i++) {
+          if (!produce(undefined)) {
+            if (inflight === 0) setTimeout(fill, 5);
+            return;
+          }
+          sent++;
+          inflight++;
+        }
+      }
+      if (!sending() && inflight === 0) finish();
+    };
+    listen((isFailure) => {
+      inflight--;
+      if (isFailure) failed++;
+      else delivered++;
+      lastReportAt = performance.now();
+      if (!sending()) {
+        if (inflight === 0) finish();
+      } else if (!refillPending && inflight <= options.window / 2) {
+        // Reports arrive in bursts; refill once per burst rather than once per report.
+        refillPending = true;
+        setImmediate(fill);
+      }
+    });
+    const drainTimer = setTimeout(finish, options.durationMs + options.drainTimeoutMs);
+    fill();
+  });
+}
+
+async function fixedRate(
+  options: FixedRateOptions,
+  produce: (opaque: unknown) => boolean,
+  listen: (handler: ReportHandler) => void,
+): Promise<FixedRateResult> {
+  const histogram = createHistogram();
+  let inflight = 0;
+  let delivered = 0;
+  let failed = 0;
+  let lastReportAt = 0;
+  let onIdle: (() => void) | null = null;
+  const unsent: number[] = [];
+  listen((isFailure, opaque) => {
+    // A straggler from an earlier phase that gave up waiting carries no intended time.
+    if (typeof opaque !== "number") return;
+    lastReportAt = performance.now();
+    recordMs(histogram, lastReportAt - (opaque as number));
+    inflight--;
+    if (isFailure) failed++;
+    else delivered++;
+    if (inflight === 0) onIdle?.();
+  });
+
+  const schedule = await runAtConstantRate({
+    ratePerSec: options.ratePerSec,
+    durationMs: options.durationMs,
+    maxEvents: options.maxRecords,
+    fire: (dueAt) => {
+      // The opaque is the intended time: latency includes any lateness of this process too.
+      if (produce(dueAt)) inflight++;
+      else unsent.push(dueAt);
+    },
+  });
+  const scheduleEnd = performance.now();
+  if (inflight > 0) {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, options.drainTimeoutMs);
+      onIdle = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+  listen(() => {});
+  const unfinished = inflight;
+  const elapsedS = (Math.max(lastReportAt, scheduleEnd) - schedule.startedAt) / 1000;
+  return {
+    offeredPerSec: schedule.fired / ((scheduleEnd - schedule.startedAt) / 1000),
+    achievedPerSec: delivered / elapsedS,
+    delivered,
+    failed: failed + unsent.length,
+    unfinished,
+    latencyMs: summarize(histogram),
+    maxSchedulerLagMs: schedule.maxLagMs,
+  };
+}

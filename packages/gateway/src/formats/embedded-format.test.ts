@@ -1,0 +1,110 @@
+import { describe, expect, it } from "vitest";
+import { RestError } from "../errors.ts";
+import {
+  decodeBinaryData,
+  decodeEmbedded,
+  encodeEmbedded,
+  isLenientBase64,
+  isPaddedBase64,
+  schemaFormatUnavailable,
+} from "./embedded-format.ts";
+
+function failure(fn: () => unknown): RestError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof RestError) return error;
+    throw error;
+  }
+  throw new Error("expected a RestError");
+}
+
+describe("binary data (Guava's base64, as kafka-rest decodes it)", () => {
+  it.each([
+    ["", ""],
+    ["Zm9v", "foo"],
+    ["Zm9vYg==", "foob"],
+    ["Zm9vYg", "foob"], // padding is optional
+    ["Zm9vYmE=", "fooba"],
+    ["Zm9vYmE", "fooba"],
+    ["Zm9vYg=====", "foob"], // every trailing '=' is trimmed
+    ["+/+/", "\u00fb\u00ff\u00bf"],
+  ])("decodes %j", (text, latin1) => {
+    expect(isLenientBase64(text)).toBe(true);
+    expect(decodeBinaryData(text).toString("latin1")).toBe(latin1);
+  });
+
+  it.each([
+    "Zm9vY", // a length of 4n+1 cannot be base64
+    "Zm9v!",
+    "Zm 9v",
+    "Zm9v\n",
+    "Zm9v-_", // URL-safe alphabet is not the standard one
+    "Zm=9v",
+    "=Zm9v",
+  ])("refuses %j with 400 and REST Proxy's message", (text) => {
+    expect(isLenientBase64(text)).toBe(false);
+    const error = failure(() => decodeBinaryData(text));
+    expect(error.status).toBe(400);
+    expect(error.errorCode).toBe(400);
+    expect(error.message).toBe(`Bad Request: data=${JSON.stringify(text)} is not a valid base64 string.`);
+  });
+
+  it.each([
+    [42, "data=42 is not a base64 string."],
+    [true, "data=true is not a base64 string."],
+    [{ a: 1 }, 'data={"a":1} is not a base64 string.'],
+    [["Zm9v"], 'data=["Zm9v"] is not a base64 string.'],
+  ])("refuses the non-string %j", (data, message) => {
+    const error = failure(() => decodeBinaryData(data));
+    expect([error.status, error.errorCode, error.message]).toEqual([400, 400, `Bad Request: ${message}`]);
+  });
+
+  it("does not echo a huge value back in full", () => {
+    const error = failure(() => decodeBinaryData(`${"A".repeat(100_000)}!`));
+    expect(error.message.length).toBeLessThan(1200);
+  });
+});
+
+describe("header values (Jackson's byte[]: padding required)", () => {
+  it.each(["", "Zm9v", "Zm9vYg==", "Zm9vYmE="])("accepts %j", (text) => expect(isPaddedBase64(text)).toBe(true));
+  it.each(["Zm9vYg", "Zm9vYmE", "Zm9vYg===", "Zm9v!", "Zm9vY"])("refuses %j", (text) =>
+    expect(isPaddedBase64(text)).toBe(false),
+  );
+});
+
+describe("encodeEmbedded / decodeEmbedded (v2)", () => {
+  it("gives null for a null or absent key/value in both formats", () => {
+    for (const format of ["binary", "json"] as const) {
+      expect(encodeEmbedded(format, null)).toBeNull();
+      expect(encodeEmbedded(format, undefined)).toBeNull();
+      expect(decodeEmbedded(format, null)).toBeNull();
+    }
+  });
+
+  it("writes json data as compact JSON and reads it back", () => {
+    const data = { a: [1, "two", { three: null }], b: true };
+    const bytes = encodeEmbedded("json", data) as Buffer;
+    expect(bytes.toString()).toBe('{"a":[1,"two",{"three":null}],"b":true}');
+    expect(decodeEmbedded("json", bytes)).toEqual(data);
+    expect(encodeEmbedded("json", "text")?.toString()).toBe('"text"');
+  });
+
+  it("round-trips binary data through base64", () => {
+    const raw = Buffer.from([0, 1, 2, 250, 255]);
+    const bytes = encodeEmbedded("binary", raw.toString("base64")) as Buffer;
+    expect(bytes.equals(raw)).toBe(true);
+    expect(decodeEmbedded("binary", bytes)).toBe(raw.toString("base64"));
+  });
+});
+
+describe("schema formats without a schema registry", () => {
+  it("fails the schema lookup (42206) when a schema is named, else serialization (42207)", () => {
+    expect(schemaFormatUnavailable(true)).toMatchObject({
+      status: 422,
+      errorCode: 42206,
+      message: "Payload error. Schema Registry must be configured when using schemas.",
+    });
+    expect(schemaFormatUnavailable(false)).toMatchObject({ status: 422, errorCode: 42207 });
+  });
+});

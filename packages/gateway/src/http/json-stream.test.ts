@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import { ConcatenatedJsonSplitter } from "./json-stream.ts";
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+/** Feeds `text` cut at the given byte offsets and returns every value the splitter finished. */
+function split(text: string, cuts: number[] = [], max = 1 << 20): string[] {
+  const all = bytes(text);
+  const splitter = new ConcatenatedJsonSplitter(max);
+  const out: string[] = [];
+  let from = 0;
+  for (const cut of [...cuts, all.length]) {
+    out.push(...splitter.push(all.subarray(from, cut)));
+    from = cut;
+  }
+  const rest = splitter.end();
+  if (rest !== null) out.push(rest);
+  return out;
+}
+
+/** Every way of cutting `text` into two chunks must give the same values. */
+function everyCut(text: string): string[][] {
+  const length = bytes(text).length;
+  return Array.from({ length: length + 1 }, (_, i) => split(text, [i]));
+}
+
+describe("ConcatenatedJsonSplitter", () => {
+  it("splits concatenated objects, whatever whitespace separates them", () => {
+    expect(split('{"a":1}{"b":2}\r\n{"c":3}\n\t {"d":4}  ')).toEqual(['{"a":1}', '{"b":2}', '{"c":3}', '{"d":4}']);
+  });
+
+  it("keeps nested objects and arrays whole", () => {
+    const nested = '{"a":{"b":[1,{"c":[[],{}]}]},"d":[{"e":{}}]}';
+    expect(split(`${nested}${nested}`)).toEqual([nested, nested]);
+  });
+
+  it("ignores braces, brackets and escaped quotes inside strings", () => {
+    const tricky = '{"s":"}{][\\"}\\\\","t":"\\\\\\"{"}';
+    expect(JSON.parse(tricky)).toEqual({ s: '}{]["}\\', t: '\\"{' });
+    expect(split(`${tricky} ${tricky}`)).toEqual([tricky, tricky]);
+  });
+
+  it("gives the same values wherever a chunk boundary falls (inside strings and escapes too)", () => {
+    const text = '{"k":"a\\"}b","v":{"x":[1,2]}}\r\n{"k":"\\\\","v":"é€"}';
+    const expected = ['{"k":"a\\"}b","v":{"x":[1,2]}}', '{"k":"\\\\","v":"é€"}'];
+    for (const values of everyCut(text)) expect(values).toEqual(expected);
+  });
+
+  it("survives a value fed one byte at a time, multi-byte characters included", () => {
+    const text = '{"emoji":"😀","quote":"\\""} {"n":null}';
+    const cuts = Array.from({ length: bytes(text).length }, (_, i) => i);
+    const values = split(text, cuts);
+    expect(values).toEqual(['{"emoji":"😀","quote":"\\""}', '{"n":null}']);
+    expect(JSON.parse(values[0] as string)).toEqual({ emoji: "😀", quote: '"' });
+  });
+
+  it("returns nothing at the end of a body that held only whitespace", () => {
+    expect(split(" \r\n\t ")).toEqual([]);
+    expect(split("")).toEqual([]);
+  });
+
+  it("hands back an unterminated value at the end, for JSON.parse to refuse", () => {
+    const values = split('{"a":1}{"b":');
+    expect(values).toEqual(['{"a":1}', '{"b":']);
+    expect(() => JSON.parse(values[1] as string)).toThrow();
+  });
+
+  it("throws a RangeError when a value grows past the limit across chunks", () => {
+    const splitter = new ConcatenatedJsonSplitter(16);
+    expect(splitter.push(bytes('{"a":"0123'))).toEqual([]);
+    expect(() => splitter.push(bytes("456789abcdef"))).toThrow(RangeError);
+  });
+
+  it("accepts a value of exactly the limit and many small values beyond it in total", () => {
+    const value = '{"a":"012345"}'; // 14 bytes
+    const splitter = new ConcatenatedJsonSplitter(14);
+    const out: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      out.push(...splitter.push(bytes(value.slice(0, 7))));
+      out.push(...splitter.push(bytes(`${value.slice(7)}\r\n`)));
+    }
+    expect(out).toHaveLength(50);
+    expect(new Set(out)).toEqual(new Set([value]));
+  });
+});

@@ -1,0 +1,214 @@
+/**
+ * Reading a topic for an event stream, with no consumer group: an assign-only librdkafka
+ * consumer that never commits. Where it starts is given entirely by the request (a start
+ * position, or the offsets of a resume cursor), so any node can serve any stream.
+ *
+ * As in ConsumerInstance, nothing waits on a libuv threadpool thread: polls have a zero timeout
+ * and a waiting read sleeps on librdkafka's queue-not-empty callback. Records are polled only
+ * when the stream's reader wants more; librdkafka's own prefetch stays bounded by
+ * queued.max.messages.kbytes, so a slow reader leaves the data in Kafka.
+ */
+import Kafka from "@confluentinc/kafka-javascript";
+import type { GatewayConfig } from "../config.ts";
+import { ErrorCode, RestError } from "../errors.ts";
+import { type ConsumedMessage, kafkaFailure, messageSize } from "./consumer-instance.ts";
+
+export type StartPosition = { kind: "earliest" } | { kind: "latest" } | { kind: "timestamp"; ms: number };
+
+export interface TopicStreamOptions {
+  topic: string;
+  partitions: number[];
+  from: StartPosition;
+  /** Next offset per partition from a resume cursor; these partitions ignore `from`. */
+  resume: Map<number, number>;
+  clientId: string;
+}
+
+const POLL_BATCH = 500;
+/** A wait also re-polls this often in case a queue-not-empty wake-up was missed. */
+const FALLBACK_POLL_MS = 100;
+const KAFKA_TIMEOUT_MS = 10_000;
+/** ListOffsets' special timestamps. */
+const LATEST = -1;
+const EARLIEST = -2;
+/** Consume errors that end a stream: authorization and authentication failures. */
+const failsRead = new Set([29, 30, 31, 58]);
+
+export class TopicStream {
+  readonly topic: string;
+  /** Where each partition starts: concrete offsets, so a cursor can name them from the first event. */
+  readonly start = new Map<number, number>();
+  readonly #consumer: InstanceType<typeof Kafka.KafkaConsumer>;
+  #buffer: ConsumedMessage[] = [];
+  #wake: (() => void) | null = null;
+  #signalled = false;
+  #closed = false;
+  #taking: Promise<unknown> = Promise.resolve();
+
+  private constructor(topic: string, consumer: InstanceType<typeof Kafka.KafkaConsumer>) {
+    this.topic = topic;
+    this.#consumer = consumer;
+  }
+
+  static async open(config: GatewayConfig, options: TopicStreamOptions): Promise<TopicStream> {
+    let stream: TopicStream | undefined;
+    const prefetchKb = Math.max(1, Math.ceil(config.consumer.prefetchMaxBytes / 1024));
+    const consumer = new Kafka.KafkaConsumer({
+      "bootstrap.servers": config.bootstrapServers,
+      "client.id": options.clientId,
+      "queued.max.messages.kbytes": prefetchKb,
+      "fetch.max.bytes": Math.max(config.consumer.prefetchMaxBytes, 1024 * 1024),
+      "fetch.message.max.bytes": Math.max(config.consumer.prefetchMaxBytes, 65_536),
+      ...config.kafka.client,
+      // The binding insists on a group id; an assign-only consumer never joins the group or
+      // commits to it. A resume position the log no longer holds continues from the oldest
+      // record still there.
+      "group.id": `wharf-stream-${config.id}`,
+      "enable.auto.commit": false,
+      "enable.auto.offset.store": false,
+      "auto.offset.reset": "earliest",
+      queue_non_empty_cb: () => {
+        if (stream) stream.#signal();
+      },
+    } as Kafka.ConsumerGlobalConfig);
+    stream = new TopicStream(options.topic, consumer);
+    await new Promise<void>((resolve, reject) =>
+      consumer.connect({ timeout: KAFKA_TIMEOUT_MS }, (error) =>
+        error ? reject(new RestError(503, ErrorCode.KafkaRetriable, `Kafka unavailable: ${error.message}`)) : resolve(),
+      ),
+    );
+    try {
+      await stream.#resolveStart(options);
+      consumer.assign([...stream.start].map(([partition, offset]) => ({ topic: options.topic, partition, offset })));
+      consumer.setDefaultConsumeTimeout(0);
+    } catch (error) {
+      await stream.close();
+      throw error instanceof RestError ? error : kafkaFailure(error as Kafka.LibrdKafkaError);
+    }
+    return stream;
+  }
+
+  /** One ListOffsets round for every partition without a resume offset. */
+  async #resolveStart({ topic, partitions, from, resume }: TopicStreamOptions): Promise<void> {
+    const open = partitions.filter((p) => !resume.has(p));
+    for (const p of partitions) {
+      const offset = resume.get(p);
+      if (offset !== undefined) this.start.set(p, offset);
+    }
+    if (open.length === 0) return;
+    const at = from.kind === "earliest" ? EARLIEST : from.kind === "latest" ? LATEST : from.ms;
+    const found = await this.#offsetsAt(
+      topic,
+      open.map((partition) => ({ partition, at })),
+    );
+    // No record at or after the timestamp: start at the end, where the next one will be.
+    const past = open.filter((p) => (found.get(p) ?? -1) < 0);
+    const ends =
+      past.length > 0
+        ? await this.#offsetsAt(
+            topic,
+            past.map((partition) => ({ partition, at: LATEST })),
+          )
+        : null;
+    for (const p of open) {
+      const offset = found.get(p) ?? -1;
+      this.start.set(p, offset >= 0 ? offset : Math.max(0, ends?.get(p) ?? 0));
+    }
+  }
+
+  #offsetsAt(topic: string, query: Array<{ partition: number; at: number }>): Promise<Map<number, number>> {
+    return new Promise((resolve, reject) =>
+      this.#consumer.offsetsForTimes(
+        query.map((q) => ({ topic, partition: q.partition, offset: q.at })),
+        KAFKA_TIMEOUT_MS,
+        (error, offsets) => {
+          if (error) return reject(kafkaFailure(error));
+          resolve(new Map(offsets.map((o) => [o.partition, o.offset])));
+        },
+      ),
+    );
+  }
+
+  #signal(): void {
+    this.#signalled = true;
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
+
+  /** Records for up to maxBytes (a larger one alone), waiting up to waitMs for the first. */
+  take(waitMs: number, maxBytes: number): Promise<ConsumedMessage[]> {
+    const run = this.#take(waitMs, maxBytes);
+    this.#taking = run.catch(() => {});
+    return run;
+  }
+
+  async #take(waitMs: number, maxBytes: number): Promise<ConsumedMessage[]> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      if (this.#closed) return [];
+      if (this.#buffer.length > 0) {
+        const out: ConsumedMessage[] = [];
+        let bytes = 0;
+        while (this.#buffer.length > 0) {
+          const size = messageSize(this.#buffer[0] as ConsumedMessage);
+          if (out.length > 0 && bytes + size > maxBytes) break;
+          out.push(this.#buffer.shift() as ConsumedMessage);
+          bytes += size;
+        }
+        return out;
+      }
+      if (Date.now() >= deadline) return [];
+      this.#signalled = false;
+      const polled = await this.#poll();
+      if (polled.length > 0) {
+        this.#buffer.push(...polled);
+        continue;
+      }
+      await this.#waitForData(deadline);
+    }
+  }
+
+  /** Gives back records taken but not sent; the next take returns them first. */
+  unread(messages: ConsumedMessage[]): void {
+    this.#buffer.unshift(...messages);
+  }
+
+  #poll(): Promise<ConsumedMessage[]> {
+    return new Promise((resolve, reject) =>
+      this.#consumer.consume(POLL_BATCH, (error, messages) => {
+        if (!error) return resolve(messages);
+        // Transient conditions (leader moved, broker restarting) recover inside librdkafka.
+        if (error.isFatal || failsRead.has(error.code)) return reject(kafkaFailure(error));
+        resolve([]);
+      }),
+    );
+  }
+
+  #waitForData(deadline: number): Promise<void> {
+    if (this.#signalled || this.#closed) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(
+        () => {
+          this.#wake = null;
+          resolve();
+        },
+        Math.max(0, Math.min(FALLBACK_POLL_MS, deadline - Date.now())),
+      );
+      this.#wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  /** Ends a take in progress, then disconnects; idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#buffer = [];
+    this.#signal();
+    await this.#taking;
+    await new Promise<void>((resolve) => this.#consumer.disconnect(() => resolve()));
+  }
+}
