@@ -86,6 +86,8 @@ export async function createProducerPool(config: GatewayConfig, log: Logger, met
   let inflightRecords = 0;
   let inflightBytes = 0;
   let closed = false;
+  const connecting: Promise<void>[] = [];
+  const firstAttempts: Promise<void>[] = [];
   const topicCache = new Map<string, { partitions: number; expires: number }>();
 
   const settle = (opaque: RecordOpaque, result: DeliveryResult) => {
@@ -146,14 +148,42 @@ export async function createProducerPool(config: GatewayConfig, log: Logger, met
     producer.on("event.error", (error: { message?: string }) => {
       log.warn("kafka producer error", { producer: i, error: error.message });
     });
-    await new Promise<void>((resolve, reject) => {
-      producer.connect({ timeout: 30_000 }, (error) =>
-        error ? reject(new Error(`producer connect: ${error.message}`)) : resolve(),
-      );
-    });
-    // Delivery reports are polled on librdkafka's thread, not on a JS timer: no added latency.
-    producer.setPollInBackground(true);
     producers.push(producer);
+    let firstAttempt!: () => void;
+    firstAttempts.push(new Promise<void>((resolve) => (firstAttempt = resolve)));
+    connecting.push(connectUntilClosed(producer, i, firstAttempt));
+  }
+  // Normally Kafka answers at once and the node starts connected; if not, it starts anyway.
+  await Promise.all(firstAttempts);
+
+  // Kafka may be unreachable at start (or the credentials wrong): the node still starts, reports
+  // not-ready on /readyz and answers produce with a retriable 503 until a producer connects.
+  async function connectUntilClosed(producer: RawProducer, index: number, firstAttempt: () => void): Promise<void> {
+    for (let attempt = 1; !closed; attempt++) {
+      try {
+        await new Promise<void>((resolve, reject) =>
+          producer.connect({ timeout: 15_000 }, (error) => (error ? reject(error) : resolve())),
+        );
+        if (closed) {
+          // The pool was closed while this attempt was under way.
+          await new Promise<void>((resolve) => producer.disconnect(() => resolve()));
+          return;
+        }
+        // Delivery reports are polled on librdkafka's thread, not on a JS timer: no added latency.
+        producer.setPollInBackground(true);
+        if (attempt > 1) log.info("kafka producer connected", { producer: index, attempt });
+        firstAttempt();
+        return;
+      } catch (error) {
+        firstAttempt();
+        log.warn("kafka producer cannot connect; retrying", {
+          producer: index,
+          attempt,
+          error: (error as Error).message,
+        });
+        await new Promise((r) => setTimeout(r, Math.min(1000 * attempt, 10_000)).unref());
+      }
+    }
   }
 
   const fetchPartitionCount = (topic: string) =>
@@ -182,6 +212,7 @@ export async function createProducerPool(config: GatewayConfig, log: Logger, met
 
     ping: (timeoutMs) =>
       new Promise<void>((resolve, reject) => {
+        if (!(producers[0] as RawProducer).isConnected()) return reject(new Error("producer not connected yet"));
         (producers[0] as RawProducer).getMetadata({ allTopics: false, timeout: timeoutMs }, (error) =>
           error ? reject(new Error(error.message)) : resolve(),
         );
@@ -190,6 +221,7 @@ export async function createProducerPool(config: GatewayConfig, log: Logger, met
     nextLane,
 
     async partitionCount(topic, fresh = false) {
+      if (!(producers[0] as RawProducer).isConnected()) throw serviceUnavailable("Kafka is not reachable yet; retry.");
       const cached = topicCache.get(topic);
       if (!fresh && cached && cached.expires > Date.now()) return cached.partitions;
       let partitions: number | null;
@@ -207,6 +239,9 @@ export async function createProducerPool(config: GatewayConfig, log: Logger, met
     send(records, lane) {
       if (closed) return Promise.reject(serviceUnavailable("The gateway is shutting down."));
       if (records.length === 0) return Promise.resolve([]);
+      if (!producers.every((p) => p.isConnected())) {
+        return Promise.reject(serviceUnavailable("Kafka is not reachable yet; retry."));
+      }
       let bytes = 0;
       for (const r of records) bytes += recordBytes(r);
       // All-or-nothing admission: refusing before queueing anything keeps a 429 side-effect free.
@@ -255,6 +290,7 @@ export async function createProducerPool(config: GatewayConfig, log: Logger, met
         producers.map(
           (producer) =>
             new Promise<void>((resolve) => {
+              if (!producer.isConnected()) return resolve();
               producer.flush(config.shutdownTimeoutMs, () => {
                 producer.setPollInBackground(false);
                 producer.disconnect(() => resolve());
@@ -262,6 +298,8 @@ export async function createProducerPool(config: GatewayConfig, log: Logger, met
             }),
         ),
       );
+      // A connection attempt still under way disconnects itself when it ends.
+      await Promise.all(connecting);
     },
   };
 }

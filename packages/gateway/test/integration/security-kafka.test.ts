@@ -34,7 +34,7 @@ describe("Kafka over SASL_SSL with SCRAM-SHA-512", () => {
 
   it("produces and consumes with the right password", async () => {
     const topic = await createTopic(unique("sasl"), 1);
-    expect((await call("GET", `${gateway.url}/readyz`)).status).toBe(200);
+    expect(await readyStatus(gateway.url)).toBe(200);
     const produced = await call("POST", `${gateway.url}/topics/${topic}`, {
       headers: { "content-type": "application/vnd.kafka.json.v2+json" },
       body: { records: [{ value: { n: 1 } }, { value: { n: 2 } }] },
@@ -60,12 +60,34 @@ describe("Kafka over SASL_SSL with SCRAM-SHA-512", () => {
     }
   });
 
-  it("refuses a wrong password: the gateway does not start", async () => {
+  it("refuses a wrong password: the gateway stays not-ready and produce answers a retriable 503", async () => {
     const config = parseConfig({
       ...saslProps("not-the-password"),
       listeners: "http://127.0.0.1:0",
       "log.level": "error",
     });
-    await expect(createGateway(config, { log: silentLogger, audit: silentLogger })).rejects.toThrow(/producer connect/);
+    const gateway = await createGateway(config, { log: silentLogger, audit: silentLogger });
+    const { url } = await gateway.listen();
+    try {
+      const ready = await call("GET", `${url}/readyz`);
+      expect(ready.status).toBe(503);
+      const produced = await call("POST", `${url}/topics/anything`, {
+        headers: { "content-type": "application/vnd.kafka.json.v2+json" },
+        body: { records: [{ value: 1 }] },
+      });
+      expect([produced.status, produced.json.error_code]).toEqual([503, 503]);
+    } finally {
+      await gateway.close();
+    }
   });
 });
+
+/** /readyz once Kafka answered, or its last status after 30 s (producers connect in the background). */
+async function readyStatus(url: string): Promise<number> {
+  let status = 0;
+  for (let i = 0; i < 60 && status !== 200; i++) {
+    status = (await call("GET", `${url}/readyz`)).status;
+    if (status !== 200) await new Promise((r) => setTimeout(r, 500));
+  }
+  return status;
+}
