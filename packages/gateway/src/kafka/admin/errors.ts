@@ -89,9 +89,6 @@ export function kafkaFailure(error: unknown): KafkaFailure | null {
   return visit(error);
 }
 
-/** True when the failure is Kafka's "unknown topic or partition". */
-export const isUnknownTopicOrPartition = (error: unknown) => kafkaFailure(error)?.code === UNKNOWN_TOPIC_OR_PARTITION;
-
 export function toRestError(error: unknown): RestError {
   if (error instanceof RestError) return error;
   const failure = kafkaFailure(error);
