@@ -160,6 +160,8 @@ export function createConsumerHost(
     },
 
     start() {
+      // After a Redis restart, re-publish this node's instances at once rather than at the next tick.
+      directory.onReconnect(() => void renew());
       const renewTimer = setInterval(() => void renew(), config.cluster.heartbeatMs);
       const sweepTimer = setInterval(() => void sweepIdle(), 1000);
       renewTimer.unref();

@@ -34,6 +34,13 @@ export interface InstanceDirectory {
   readonly distributed: boolean;
   /** Null when healthy; otherwise why consumer requests cannot be served now. */
   unavailableReason(): string | null;
+  /**
+   * True for a short while after Redis came back: a Redis restarted without persistence has lost
+   * every record until the owners re-publish theirs, so "not found" is not yet an answer.
+   */
+  recovering(): boolean;
+  /** Called whenever the connection to the directory is re-established. */
+  onReconnect(listener: () => void): void;
   /** Claims a new instance for `node`; false when the name is already taken in the group. */
   create(node: string, record: InstanceRecord): Promise<boolean>;
   lookup(group: string, name: string): Promise<InstanceLocation | null>;
@@ -56,6 +63,8 @@ export function createMemoryDirectory(): InstanceDirectory {
   return {
     distributed: false,
     unavailableReason: () => null,
+    recovering: () => false,
+    onReconnect: () => {},
     async create(_node, record) {
       const k = key(record.settings.group, record.settings.name);
       if (records.has(k)) return false;

@@ -25,7 +25,10 @@ export function createLocator(nodeId: string, directory: InstanceDirectory, host
 
   const adopt = async (group: string, name: string): Promise<Location> => {
     const result = await directory.adopt(nodeId, group, name);
-    if ("gone" in result) throw consumerInstanceNotFound();
+    if ("gone" in result) {
+      if (directory.recovering()) throw serviceUnavailable("Consumer directory is recovering after a Redis restart; retry.");
+      throw consumerInstanceNotFound();
+    }
     if ("ownedBy" in result) throw serviceUnavailable("Consumer instance is moving between nodes; retry.");
     return { local: await host.adopt(result.adopted) };
   };
@@ -48,7 +51,11 @@ export function createLocator(nodeId: string, directory: InstanceDirectory, host
       if (allowForward && cached && cached.until > Date.now()) return { remote: cached.address };
 
       const location = await directory.lookup(group, name).catch(directoryFailure);
-      if (!location) throw consumerInstanceNotFound();
+      if (!location) {
+        if (directory.recovering())
+          throw serviceUnavailable("Consumer directory is recovering after a Redis restart; retry.");
+        throw consumerInstanceNotFound();
+      }
       const { leaseOwner, ownerAddress } = location;
       if (leaseOwner && leaseOwner !== nodeId && ownerAddress) {
         if (allowForward) {

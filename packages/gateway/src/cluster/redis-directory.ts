@@ -110,8 +110,19 @@ export function createRedisDirectory(config: GatewayConfig, log: Logger, metrics
     if (lastError !== error.message) log.warn("redis error", { error: error.message });
     lastError = error.message;
   });
+  let connectedOnce = false;
+  let reconnectedAt = 0;
+  const reconnectListeners: Array<() => void> = [];
+  // Owners re-publish on their next renewal; until every node has had that chance, an instance
+  // missing from Redis may only be missing because Redis restarted.
+  const recoveryMs = Math.max(3 * config.cluster.heartbeatMs, 2000);
   redis.on("ready", () => {
-    if (lastError !== null) log.info("redis reconnected");
+    if (connectedOnce) {
+      log.info("redis reconnected");
+      reconnectedAt = Date.now();
+      for (const listener of reconnectListeners) listener();
+    }
+    connectedOnce = true;
     lastError = null;
   });
 
@@ -134,6 +145,10 @@ export function createRedisDirectory(config: GatewayConfig, log: Logger, metrics
   return {
     distributed: true,
     unavailableReason: () => (redis.status === "ready" ? null : `Redis is unavailable (${redis.status})`),
+    recovering: () => Date.now() - reconnectedAt < recoveryMs,
+    onReconnect: (listener) => {
+      reconnectListeners.push(listener);
+    },
 
     create: (node, record) =>
       call(async () => {

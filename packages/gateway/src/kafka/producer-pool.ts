@@ -227,6 +227,12 @@ export async function createProducerPool(config: GatewayConfig, log: Logger, met
       let partitions: number | null;
       try {
         partitions = await fetchPartitionCount(topic);
+        // A topic created a moment ago may not have reached every broker's metadata yet: ask
+        // again briefly before calling it unknown.
+        for (let retry = 0; partitions === null && retry < 2; retry++) {
+          await new Promise((r) => setTimeout(r, 250));
+          partitions = await fetchPartitionCount(topic);
+        }
       } catch (error) {
         const mapped = deliveryError(error as { code?: number; message?: string });
         throw new RestError(mapped.status, mapped.errorCode, mapped.message);

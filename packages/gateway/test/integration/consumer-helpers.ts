@@ -38,13 +38,23 @@ export async function instanceCall(
 ): Promise<HttpResult> {
   const deadline = Date.now() + (options.retryUntilMs ?? 0);
   for (;;) {
-    const res = await call(method, instancePath(c, suffix), {
-      headers: {
-        ...(body ? { "content-type": V2 } : {}),
-        ...(options.accept ? { accept: options.accept } : {}),
-      },
-      body,
-    });
+    let res: HttpResult;
+    try {
+      res = await call(method, instancePath(c, suffix), {
+        headers: {
+          ...(body ? { "content-type": V2 } : {}),
+          ...(options.accept ? { accept: options.accept } : {}),
+        },
+        body,
+      });
+    } catch (error) {
+      // The connection died with the node that served it (the load balancer cannot retry a
+      // request it already sent): a client retries, as it would for a 503.
+      if (Date.now() > deadline) throw error;
+      options.seen?.push(0);
+      await sleep(250);
+      continue;
+    }
     options.seen?.push(res.status);
     if (res.status !== 503 || Date.now() > deadline) return res;
     await sleep(250);
