@@ -26,7 +26,8 @@ export function createLocator(nodeId: string, directory: InstanceDirectory, host
   const adopt = async (group: string, name: string): Promise<Location> => {
     const result = await directory.adopt(nodeId, group, name);
     if ("gone" in result) {
-      if (directory.recovering()) throw serviceUnavailable("Consumer directory is recovering after a Redis restart; retry.");
+      if (directory.recovering())
+        throw serviceUnavailable("Consumer directory is recovering after a Redis restart; retry.");
       throw consumerInstanceNotFound();
     }
     if ("ownedBy" in result) throw serviceUnavailable("Consumer instance is moving between nodes; retry.");
