@@ -90,6 +90,10 @@ describe("encodeEmbedded / decodeEmbedded (v2)", () => {
     expect(encodeEmbedded("json", "text")?.toString()).toBe('"text"');
   });
 
+  it("hands a json consumer bytes that are not JSON as text rather than failing the read", () => {
+    expect(decodeEmbedded("json", Buffer.from("order-2"))).toBe("order-2");
+  });
+
   it("round-trips binary data through base64", () => {
     const raw = Buffer.from([0, 1, 2, 250, 255]);
     const bytes = encodeEmbedded("binary", raw.toString("base64")) as Buffer;
