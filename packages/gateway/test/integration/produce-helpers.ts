@@ -1,20 +1,9 @@
 /** Helpers for produce tests: v2/v3 calls, a streaming v3 client, and checks that Kafka holds nothing extra. */
 import { request as httpRequest } from "node:http";
-import Kafka from "@confluentinc/kafka-javascript";
 import { expect } from "vitest";
-import {
-  call,
-  createTopic as createTopicInMetadata,
-  type HttpResult,
-  lbUrl,
-  type ReadRecord,
-  sleep,
-  stack,
-  unique,
-  V2,
-  V2_BINARY,
-  V2_JSON_FORMAT,
-} from "./helpers.ts";
+import { call, type HttpResult, lbUrl, readTopic, V2, V2_BINARY, V2_JSON_FORMAT } from "./helpers.ts";
+
+export { createTopic, readTopic } from "./helpers.ts";
 
 /** REST Proxy echoes the cluster id of a v3 produce path without checking it; so does Wharf. */
 export const CLUSTER = "wharf-test-cluster";
@@ -52,83 +41,6 @@ export function produceV3(
     headers: { "content-type": "application/json", ...options.headers },
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
-}
-
-/**
- * helpers.ts's createTopic, then waits until every partition's leader answers for it. Metadata
- * names a leader before that broker has created the partition; a burst produced in between meets
- * "Not leader" and librdkafka's implicit acks (see producer-pool.ts), which Wharf reports as 50003.
- * Tests that are not about that race start after it.
- */
-export async function createTopic(name: string, partitions = 3): Promise<string> {
-  await createTopicInMetadata(name, partitions);
-  const consumer = new Kafka.KafkaConsumer({
-    "bootstrap.servers": stack().kafka,
-    "group.id": unique("ready"),
-  } as Kafka.ConsumerGlobalConfig);
-  await new Promise<void>((resolve, reject) => consumer.connect({}, (e) => (e ? reject(e) : resolve())));
-  try {
-    const deadline = Date.now() + 20_000;
-    for (let partition = 0; partition < partitions; partition++) {
-      for (;;) {
-        const error = await new Promise<{ message: string } | null>((resolve) =>
-          consumer.queryWatermarkOffsets(name, partition, 2000, (e) => resolve(e ?? null)),
-        );
-        if (error === null) break;
-        if (Date.now() > deadline) throw new Error(`partition ${name}/${partition} has no leader: ${error.message}`);
-        // The reader's own metadata may not know the topic yet: ask again before retrying.
-        await new Promise<void>((resolve) => consumer.getMetadata({ topic: name, timeout: 2000 }, () => resolve()));
-        await sleep(50);
-      }
-    }
-  } finally {
-    await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
-  }
-  return name;
-}
-
-/**
- * helpers.ts's readTopic with fetch waits cut from librdkafka's 500 ms to 10 ms: a read of a few
- * records takes ~50 ms instead of ~1 s. Reads from the beginning until `count` records arrived.
- */
-export async function readTopic(topic: string, count: number, timeoutMs = 30_000): Promise<ReadRecord[]> {
-  const consumer = new Kafka.KafkaConsumer({
-    "bootstrap.servers": stack().kafka,
-    "group.id": unique("reader"),
-    "enable.auto.commit": false,
-    "fetch.wait.max.ms": 10,
-    "fetch.error.backoff.ms": 10,
-    "socket.nagle.disable": true,
-  } as Kafka.ConsumerGlobalConfig);
-  await new Promise<void>((resolve, reject) => consumer.connect({}, (e) => (e ? reject(e) : resolve())));
-  try {
-    consumer.setDefaultConsumeTimeout(50);
-    const md = await new Promise<Kafka.Metadata>((resolve, reject) =>
-      consumer.getMetadata({ topic, timeout: 10_000 }, (e, m) => (e ? reject(e) : resolve(m))),
-    );
-    const partitions = md.topics.find((t) => t.name === topic)?.partitions ?? [];
-    consumer.assign(partitions.map((p) => ({ topic, partition: p.id, offset: -2 })));
-    const out: ReadRecord[] = [];
-    const deadline = Date.now() + timeoutMs;
-    while (out.length < count && Date.now() < deadline) {
-      const batch = await new Promise<Kafka.Message[]>((resolve, reject) =>
-        consumer.consume(10_000, (e, m) => (e ? reject(e) : resolve(m))),
-      );
-      for (const m of batch) {
-        out.push({
-          partition: m.partition,
-          offset: m.offset,
-          key: m.key === undefined || m.key === null ? null : Buffer.from(m.key),
-          value: m.value ?? null,
-          headers: (m.headers ?? []) as Array<Record<string, Buffer>>,
-          timestamp: m.timestamp,
-        });
-      }
-    }
-    return out;
-  } finally {
-    await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
-  }
 }
 
 /** The reports of a streaming v3 response: one JSON object per `\r\n`-terminated line. */
