@@ -8,14 +8,16 @@ import { cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { compare, type RunInfo, toJsonLine, toText } from "./report.ts";
 import { type PhaseResult, runScenario, SCENARIOS, type ScenarioName } from "./scenarios.ts";
-import { openTarget, type Target } from "./target.ts";
+import { defaultStackDir, openTarget, type Target } from "./target.ts";
 
 const USAGE = `usage: node loadtest/bench.ts [options]
   --json               print one JSON line instead of the table (progress still goes to stderr)
-  --duration S         seconds per measured phase (default 12; about 2.5 min in all with the stack)
+  --duration S         seconds per measured phase (default 8; about 5 min in all with the stack)
   --warmup S           seconds of discarded warm-up before each scenario (default 3)
   --scenarios a,b      any of ${SCENARIOS.join(", ")} (default all)
   --partitions N       partitions of the benchmark topic (default 3)
+  --gateways N         gateways of the stack this run starts, behind haproxy when N > 1 (default 3)
+  --stack-dir D        state directory of that stack (default $TMPDIR/bench-<pid>)
   --kafka HOST:PORT    reuse this Kafka instead of starting a broker
   --gateway URL        reuse this gateway too (needs --kafka)
   --gateway-pid PID    the reused gateway's pid, for its CPU and RSS
@@ -24,7 +26,8 @@ Only loopback addresses are accepted.`;
 /** However the phases behave, the run ends by then (stack start-up included). */
 const WATCHDOG_MS = 15 * 60_000;
 const VALUE_BYTES = 1024;
-const LOAD_FRACTION = 0.5;
+/** Fixed-rate phases: the first is the latency comparison, the second the near-saturation check. */
+const LOAD_FRACTIONS = [0.5, 0.9];
 
 interface Cli {
   json: boolean;
@@ -32,6 +35,8 @@ interface Cli {
   warmupS: number;
   scenarios: ScenarioName[];
   partitions: number;
+  gateways: number;
+  stackDir: string;
   kafka: string | null;
   gateway: string | null;
   gatewayPid: number | null;
@@ -42,10 +47,12 @@ function parseCli(argv: string[]): Cli {
     args: argv,
     options: {
       json: { type: "boolean", default: false },
-      duration: { type: "string", default: "12" },
+      duration: { type: "string", default: "8" },
       warmup: { type: "string", default: "3" },
       scenarios: { type: "string", default: SCENARIOS.join(",") },
       partitions: { type: "string", default: "3" },
+      gateways: { type: "string", default: "3" },
+      "stack-dir": { type: "string" },
       kafka: { type: "string" },
       gateway: { type: "string" },
       "gateway-pid": { type: "string" },
@@ -74,6 +81,8 @@ function parseCli(argv: string[]): Cli {
     warmupS: number("warmup", values.warmup, 0, 60),
     scenarios: SCENARIOS.filter((s) => scenarios.includes(s)),
     partitions: number("partitions", values.partitions, 1, 1000),
+    gateways: number("gateways", values.gateways, 1, 5),
+    stackDir: values["stack-dir"] ?? defaultStackDir(),
     kafka: values.kafka ? loopbackKafka(values.kafka) : null,
     gateway: values.gateway ? loopbackUrl(values.gateway) : null,
     gatewayPid: values["gateway-pid"] ? number("gateway-pid", values["gateway-pid"], 1, 2 ** 22) : null,
@@ -134,6 +143,8 @@ async function main(): Promise<number> {
       gateway: cli.gateway,
       gatewayPid: cli.gatewayPid,
       partitions: cli.partitions,
+      gateways: cli.gateways,
+      stackDir: cli.stackDir,
       log,
     });
     const ctx = {
@@ -141,7 +152,7 @@ async function main(): Promise<number> {
       value: randomBytes(VALUE_BYTES),
       durationMs: cli.durationS * 1000,
       warmupMs: cli.warmupS * 1000,
-      loadFraction: LOAD_FRACTION,
+      loadFractions: LOAD_FRACTIONS,
       log,
     };
     const phases: PhaseResult[] = [];
@@ -152,13 +163,15 @@ async function main(): Promise<number> {
       command: `node loadtest/bench.ts ${process.argv.slice(2).join(" ")}`.trim(),
       durationS: cli.durationS,
       warmupS: cli.warmupS,
-      loadFraction: LOAD_FRACTION,
+      loadFractions: LOAD_FRACTIONS,
       valueBytes: VALUE_BYTES,
       topic: target.topic,
       partitions: target.partitions,
       brokers: target.brokers,
       ownKafka: target.ownKafka,
       gatewayUrl: target.gatewayUrl,
+      gateways: target.gateways.length,
+      lbUrl: target.lbUrl,
       gatewaySource: target.gatewaySource,
       machine: {
         cpus: cpus().length,
@@ -168,7 +181,7 @@ async function main(): Promise<number> {
         node: process.version,
       },
     };
-    const comparison = compare(phases);
+    const comparison = compare(phases, LOAD_FRACTIONS);
     process.stdout.write(cli.json ? `${toJsonLine(run, phases, comparison)}\n` : toText(run, phases, comparison));
     return 0;
   } catch (error) {

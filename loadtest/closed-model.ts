@@ -3,12 +3,13 @@
  * one answered. It finds the saturation throughput; its latencies are service times, which hide
  * stalls (a stalled worker sends nothing), so they are reported for information only.
  */
-import type { Pool } from "undici";
+import type { Dispatcher } from "undici";
 import { emptyCounts, type OutcomeCounts, type RequestSpec, send } from "./http-request.ts";
 import { createHistogram, type LatencySummary, recordMs, summarize } from "./latency.ts";
 
 export interface ClosedModelOptions {
-  pool: Pool;
+  /** A Pool for one origin, or a BalancedPool spreading over several. */
+  pool: Dispatcher;
   request: RequestSpec;
   concurrency: number;
   durationMs: number;

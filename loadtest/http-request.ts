@@ -1,5 +1,5 @@
 /** One kind of HTTP request the models send, and how its answer is classified. */
-import type { Dispatcher, Pool } from "undici";
+import type { Dispatcher } from "undici";
 
 export interface RequestSpec {
   /** Short name for reports: "POST /topics/t (100 records)". */
@@ -53,7 +53,7 @@ const RECORD_FAILED = Buffer.from('"error":"');
  * `request()`: no stream object per response, which is much cheaper on small answers, and the
  * generator shares two cores with what it measures.
  */
-export function send(pool: Pool, spec: RequestSpec): Promise<Outcome> {
+export function send(pool: Dispatcher, spec: RequestSpec): Promise<Outcome> {
   return new Promise((resolve) => {
     const handler = new Answer(spec.records > 0, resolve);
     try {

@@ -3,13 +3,14 @@
  * each latency is measured from the request's intended send time. Requests that wait for a free
  * connection, or behind a stalled gateway, are charged for the wait (no coordinated omission).
  */
-import type { Pool } from "undici";
+import type { Dispatcher } from "undici";
 import { emptyCounts, type OutcomeCounts, type RequestSpec, send } from "./http-request.ts";
 import { createHistogram, type LatencySummary, recordMs, summarize } from "./latency.ts";
 import { runAtConstantRate } from "./schedule.ts";
 
 export interface OpenModelOptions {
-  pool: Pool;
+  /** A Pool for one origin, or a BalancedPool spreading over several. */
+  pool: Dispatcher;
   request: RequestSpec;
   ratePerSec: number;
   durationMs: number;

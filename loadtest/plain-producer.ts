@@ -65,7 +65,19 @@ function properties(bootstrap: string): Kafka.ProducerGlobalConfig {
   } as Kafka.ProducerGlobalConfig;
 }
 
-export async function createPlainProducer(bootstrap: string, topic: string, value: Buffer): Promise<PlainProducer> {
+/** Wall-clock milliseconds (fractional) of a performance.now() time: a key other processes can read. */
+export const stampOf = (at: number) => Buffer.from(String(performance.timeOrigin + at));
+
+/**
+ * With `stampKeys`, each fixed-rate record's key is its intended produce time (stampOf), so a
+ * consumer in this process can measure end-to-end latency from it.
+ */
+export async function createPlainProducer(
+  bootstrap: string,
+  topic: string,
+  value: Buffer,
+  options: { stampKeys?: boolean } = {},
+): Promise<PlainProducer> {
   const producer: RawProducer = new Kafka.Producer(properties(bootstrap));
   let onReport: ReportHandler = () => {};
   producer.on("delivery-report", (error, report) => onReport(Boolean(error), report.opaque));
@@ -78,7 +90,8 @@ export async function createPlainProducer(bootstrap: string, topic: string, valu
   /** False when librdkafka refused the record locally (queue full); the caller waits and retries. */
   const produce = (opaque: unknown): boolean => {
     try {
-      producer.produce(topic, -1, value, null, null, opaque);
+      const key = options.stampKeys && typeof opaque === "number" ? stampOf(opaque) : null;
+      producer.produce(topic, -1, value, key, null, opaque);
       return true;
     } catch {
       return false;

@@ -7,7 +7,8 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 
 export interface Watched {
-  gateway: number | null;
+  /** Gateway processes whose CPU is summed (and RSS peak summed) as "the gateway". */
+  gateways: number[];
   brokers: number[];
 }
 
@@ -95,14 +96,24 @@ const MIB = 1024 * 1024;
 /** Starts measuring; RSS is sampled every `sampleMs` for its peak (the timer never keeps us alive). */
 export function monitorPhase(watched: Watched, sampleMs = 500): PhaseMonitor {
   const startedAt = performance.now();
-  const gateway0 = watched.gateway === null ? null : processCpuSeconds(watched.gateway);
+  const gatewayCpuNow = () => (watched.gateways.length === 0 ? null : sumCpu(watched.gateways));
+  const gatewayRssNow = () => {
+    if (watched.gateways.length === 0) return null;
+    let total = 0;
+    for (const pid of watched.gateways) {
+      const rss = processRssBytes(pid);
+      if (rss === null) return null;
+      total += rss;
+    }
+    return total;
+  };
+  const gateway0 = gatewayCpuNow();
   const brokers0 = watched.brokers.length === 0 ? null : sumCpu(watched.brokers);
   const generator0 = generatorCpuSeconds();
   const machine0 = machineCpuSeconds();
-  let rssPeak = watched.gateway === null ? null : processRssBytes(watched.gateway);
+  let rssPeak = gatewayRssNow();
   const sampler = setInterval(() => {
-    if (watched.gateway === null) return;
-    const rss = processRssBytes(watched.gateway);
+    const rss = gatewayRssNow();
     if (rss !== null) rssPeak = Math.max(rssPeak ?? 0, rss);
   }, sampleMs);
   sampler.unref();
@@ -113,12 +124,12 @@ export function monitorPhase(watched: Watched, sampleMs = 500): PhaseMonitor {
       const wallS = (performance.now() - startedAt) / 1000;
       const rate = (before: number | null, after: number | null) =>
         before === null || after === null ? null : (after - before) / wallS;
-      const gatewayCpu = watched.gateway === null ? null : rate(gateway0, processCpuSeconds(watched.gateway));
+      const gatewayCpu = rate(gateway0, gatewayCpuNow());
       const brokerCpu = watched.brokers.length === 0 ? null : rate(brokers0, sumCpu(watched.brokers));
       const generatorCpu = (generatorCpuSeconds() - generator0) / wallS;
       const machine1 = machineCpuSeconds();
       const machineBusy = machine0 && machine1 ? (machine1.busy - machine0.busy) / wallS : null;
-      const rssEnd = watched.gateway === null ? null : processRssBytes(watched.gateway);
+      const rssEnd = gatewayRssNow();
       if (rssEnd !== null) rssPeak = Math.max(rssPeak ?? 0, rssEnd);
       return {
         wallS,

@@ -6,18 +6,21 @@ export interface RunInfo {
   command: string;
   durationS: number;
   warmupS: number;
-  loadFraction: number;
+  loadFractions: number[];
   valueBytes: number;
   topic: string;
   partitions: number;
   brokers: number;
   ownKafka: boolean;
   gatewayUrl: string;
+  gateways: number;
+  lbUrl: string | null;
   /** Which gateway code ran: a commit, with or without uncommitted changes, or another entry point. */
   gatewaySource: string;
   machine: { cpus: number; cpuModel: string; loadAvgStart: number[]; loadAvgEnd: number[]; node: string };
 }
 
+/** A Wharf figure as a fraction of its ceiling measured in the same run. */
 export interface Ratio {
   what: string;
   wharf: number;
@@ -25,64 +28,167 @@ export interface Ratio {
   ratio: number;
 }
 
-export interface LatencyOverhead {
+/** A figure against the issue's target: met, not met, or not measured in this run. */
+export interface Check {
   what: string;
-  wharfP99Ms: number;
-  plainP99Ms: number;
-  addedMs: number;
-  ratio: number;
+  value: number | null;
+  target: string;
+  met: boolean | null;
+  detail: string;
 }
 
 export interface Comparison {
-  throughput: Ratio | null;
-  requestRate: Ratio | null;
-  latency: LatencyOverhead[];
+  ratios: Ratio[];
+  checks: Check[];
 }
 
-const find = (phases: PhaseResult[], scenario: ScenarioName, phase: PhaseResult["phase"]) =>
-  phases.find((p) => p.scenario === scenario && p.phase === phase);
+type Pick = { scenario: ScenarioName; phase: PhaseResult["phase"]; fraction?: number; label?: string };
 
-export function compare(phases: PhaseResult[]): Comparison {
-  const plainMax = find(phases, "producer", "max");
-  const p100 = find(phases, "produce-100", "max");
-  const p1 = find(phases, "produce-1", "max");
-  const healthz = find(phases, "healthz", "max");
-  const ratio = (what: string, wharf: number, ceiling: number): Ratio => ({
-    what,
-    wharf,
-    ceiling,
-    ratio: wharf / ceiling,
-  });
+const find = (phases: PhaseResult[], q: Pick) =>
+  phases.find(
+    (p) =>
+      p.scenario === q.scenario &&
+      p.phase === q.phase &&
+      (q.fraction === undefined || p.loadFraction === q.fraction) &&
+      (q.label === undefined || p.label.includes(q.label)),
+  );
 
-  const latency: LatencyOverhead[] = [];
-  for (const scenario of ["produce-1", "produce-100"] as const) {
-    const p99 = find(phases, scenario, "fixed-rate")?.latencyMs?.p99;
-    const baseline = find(phases, scenario, "same-rate");
-    const plainP99 = baseline?.latencyMs?.p99;
-    if (p99 === undefined || plainP99 === undefined || !baseline) continue;
-    latency.push({
-      what: `${scenario} p99 (open model) vs plain producer p99 at the same ${int(baseline.offeredPerSec)} records/s`,
-      wharfP99Ms: p99,
-      plainP99Ms: plainP99,
-      addedMs: p99 - plainP99,
-      ratio: p99 / plainP99,
-    });
-  }
-  return {
-    throughput:
-      p100 && plainMax
-        ? ratio("100-record produce records/s vs plain producer records/s", p100.recordsPerSec, plainMax.recordsPerSec)
-        : null,
-    requestRate:
-      p1?.requestsPerSec && healthz?.requestsPerSec
-        ? ratio("1-record produce requests/s vs GET /healthz requests/s", p1.requestsPerSec, healthz.requestsPerSec)
-        : null,
-    latency,
+export function compare(phases: PhaseResult[], loadFractions: number[]): Comparison {
+  const [half = 0.5, high = 0.9] = loadFractions;
+  const get = (q: Pick) => find(phases, q);
+  const ratios: Ratio[] = [];
+  const checks: Check[] = [];
+  const ratio = (what: string, wharf: number | null | undefined, ceiling: number | null | undefined) => {
+    if (!wharf || !ceiling) return null;
+    const r = { what, wharf, ceiling, ratio: wharf / ceiling };
+    ratios.push(r);
+    return r;
   };
+  const check = (what: string, value: number | null, target: string, met: boolean | null, detail: string) =>
+    checks.push({ what, value, target, met: value === null ? null : met, detail });
+
+  const plainMax = get({ scenario: "producer", phase: "max" })?.recordsPerSec;
+  const p100 = ratio(
+    "100-record produce records/s vs plain producer",
+    get({ scenario: "produce-100", phase: "max" })?.recordsPerSec,
+    plainMax,
+  );
+  check(
+    "100-record produce / plain producer records/s",
+    p100?.ratio ?? null,
+    ">= 0.85",
+    (p100?.ratio ?? 0) >= 0.85,
+    p100 ? `${int(p100.wharf)} / ${int(p100.ceiling)}` : "",
+  );
+  const p1 = ratio(
+    "1-record produce requests/s vs GET /healthz requests/s",
+    get({ scenario: "produce-1", phase: "max" })?.requestsPerSec,
+    get({ scenario: "healthz", phase: "max" })?.requestsPerSec,
+  );
+  check(
+    "1-record produce / empty request rate",
+    p1?.ratio ?? null,
+    ">= 0.35",
+    (p1?.ratio ?? 0) >= 0.35,
+    p1 ? `${int(p1.wharf)} / ${int(p1.ceiling)} req/s` : "",
+  );
+  ratio(
+    "v3 streamed records/s vs plain producer",
+    get({ scenario: "stream-v3", phase: "max" })?.recordsPerSec,
+    plainMax,
+  );
+  ratio(
+    "v2 consume records/s vs plain consumer",
+    get({ scenario: "consume", phase: "max", label: "v2" })?.recordsPerSec,
+    get({ scenario: "consume", phase: "max", label: "plain" })?.recordsPerSec,
+  );
+
+  for (const scenario of ["produce-1", "produce-100"] as const) {
+    const wharf = get({ scenario, phase: "fixed-rate", fraction: half })?.latencyMs?.p99;
+    const plain = get({ scenario, phase: "same-rate" });
+    const added = wharf !== undefined && plain?.latencyMs ? wharf - plain.latencyMs.p99 : null;
+    check(
+      `${scenario} p99 added over plain producer at ${half * 100}% load`,
+      added,
+      "<= 5 ms",
+      added !== null && added <= 5,
+      added === null
+        ? ""
+        : `${ms(wharf)} ms vs ${ms(plain?.latencyMs?.p99)} ms at ${int(plain?.offeredPerSec)} records/s`,
+    );
+  }
+  const e2ePlain = get({ scenario: "consume", phase: "fixed-rate", label: "plain" })?.latencyMs;
+  const e2eV2 = get({ scenario: "consume", phase: "fixed-rate", label: "v2" })?.latencyMs;
+  if (e2ePlain && e2eV2) {
+    check(
+      "v2 poll end-to-end p99 added over plain consumer",
+      e2eV2.p99 - e2ePlain.p99,
+      "(no target)",
+      null,
+      `p50 ${ms(e2eV2.p50)} vs ${ms(e2ePlain.p50)} ms, p99 ${ms(e2eV2.p99)} vs ${ms(e2ePlain.p99)} ms`,
+    );
+  }
+
+  const owner = get({ scenario: "forwarding", phase: "fixed-rate", label: "assignments via owner" })?.latencyMs;
+  const other = get({ scenario: "forwarding", phase: "fixed-rate", label: "assignments via non-owner" })?.latencyMs;
+  for (const [q, limit] of [
+    ["p50", 1],
+    ["p99", 2],
+  ] as const) {
+    const added = owner && other ? other[q] - owner[q] : null;
+    check(
+      `forwarding adds (${q}, GET assignments, non-owner vs owner)`,
+      added,
+      `<= ${limit} ms`,
+      added !== null && added <= limit,
+      added === null ? "" : `${ms(other?.[q])} vs ${ms(owner?.[q])} ms`,
+    );
+  }
+  const e2eOwner = get({ scenario: "forwarding", phase: "fixed-rate", label: "poll via owner" })?.latencyMs;
+  const e2eOther = get({ scenario: "forwarding", phase: "fixed-rate", label: "poll via non-owner" })?.latencyMs;
+  if (e2eOwner && e2eOther) {
+    check(
+      "forwarding adds (end to end p50 / p99, poll)",
+      e2eOther.p50 - e2eOwner.p50,
+      "(no target)",
+      null,
+      `p50 ${ms(e2eOther.p50)} vs ${ms(e2eOwner.p50)} ms, p99 ${ms(e2eOther.p99)} vs ${ms(e2eOwner.p99)} ms`,
+    );
+  }
+
+  for (const scenario of ["produce-1", "produce-100", "stream-v3"] as const) {
+    const lag = get({ scenario, phase: "fixed-rate", fraction: high })?.eventLoopLagP99Ms ?? null;
+    check(
+      `${scenario} gateway event-loop lag p99 at ${high * 100}% load`,
+      lag,
+      "< 20 ms",
+      lag !== null && lag < 20,
+      lag === null ? "" : `${ms(lag)} ms`,
+    );
+  }
+
+  // "3 gateways" only when the stack had three: the labels name the count the run used.
+  for (const records of ["1 record", "100 records"]) {
+    for (const how of ["direct", "via haproxy"]) {
+      const one = get({ scenario: "scale-out", phase: "max", label: `${records}, 1 gateway` });
+      const many = get({ scenario: "scale-out", phase: "max", label: `${records}, 3 gateways ${how}` });
+      const r = ratio(`produce (${records}) 3 gateways ${how} vs 1 gateway`, many?.recordsPerSec, one?.recordsPerSec);
+      check(
+        `3 gateways ${how} / 1 gateway produce (${records})`,
+        r?.ratio ?? null,
+        "> 2",
+        (r?.ratio ?? 0) > 2,
+        one && many
+          ? `${int(many.recordsPerSec)} vs ${int(one.recordsPerSec)} records/s; machine busy ${cores(many.stats.machineBusy)} cores (1 gateway: ${cores(one.stats.machineBusy)})`
+          : "",
+      );
+    }
+  }
+  return { ratios, checks };
 }
 
 export function toJsonLine(run: RunInfo, phases: PhaseResult[], comparison: Comparison): string {
-  return JSON.stringify({ benchmark: "wharf-foundation", version: 1, run, phases, comparison });
+  return JSON.stringify({ benchmark: "wharf", version: 2, run, phases, comparison });
 }
 
 const int = (n: number | null | undefined) =>
@@ -108,11 +214,17 @@ const PHASE_NAMES: Record<PhaseResult["phase"], string> = {
   "fixed-rate": "fixed rate (open)",
   "same-rate": "fixed rate",
 };
-const phaseName = (p: PhaseResult) => `${p.label}, ${PHASE_NAMES[p.phase]}`;
+export const phaseName = (p: PhaseResult) =>
+  `${p.label}, ${PHASE_NAMES[p.phase]}${p.loadFraction === null ? "" : ` ${Math.round(p.loadFraction * 100)}%`}`;
 
-/** CPU per acknowledged request and record, in the process that did the producing. */
+/**
+ * CPU per acknowledged request and record, in the process that did the work: the gateway for
+ * anything sent over HTTP (a streamed request or a v2 consumer has no records-per-request but
+ * holds a connection), this process for the plain librdkafka clients.
+ */
 export function cpuCost(p: PhaseResult): { perRequest: number | null; perRecord: number | null } {
-  const cores = p.recordsPerRequest === null ? p.stats.generatorCpu : p.stats.gatewayCpu;
+  const viaGateway = p.recordsPerRequest !== null || p.connections !== null;
+  const cores = viaGateway ? p.stats.gatewayCpu : p.stats.generatorCpu;
   if (cores === null) return { perRequest: null, perRecord: null };
   return {
     perRequest: p.requestsPerSec ? (cores * 1e6) / p.requestsPerSec : null,
@@ -133,9 +245,10 @@ export function toText(run: RunInfo, phases: PhaseResult[], comparison: Comparis
   const lines: string[] = [];
   lines.push(
     `Wharf foundation benchmark, ${run.startedAt}`,
-    `${run.brokers} broker(s)${run.ownKafka ? " started for this run" : " (reused)"}, 1 gateway at ${run.gatewayUrl}, ` +
+    `${run.brokers} broker(s)${run.ownKafka ? " started for this run" : " (reused)"}, ${run.gateways} gateway(s), ` +
+      `single-gateway scenarios on ${run.gatewayUrl}${run.lbUrl ? `, haproxy at ${run.lbUrl}` : ""}, ` +
       `topic with ${run.partitions} partitions, ${run.valueBytes} B values, acks=all, idempotent, linger.ms=2`,
-    `${run.durationS} s per phase after ${run.warmupS} s warm-up; fixed-rate phases at ${run.loadFraction * 100}% ` +
+    `${run.durationS} s per phase after ${run.warmupS} s warm-up; fixed-rate phases at ${run.loadFractions.map((f) => `${f * 100}%`).join(" and ")} ` +
       "of the saturation measured just before",
     `Machine: ${run.machine.cpus} x ${run.machine.cpuModel}, Node ${run.machine.node}, load average ` +
       `${run.machine.loadAvgStart.map((l) => l.toFixed(2)).join(" ")} at start, ` +
@@ -157,9 +270,10 @@ export function toText(run: RunInfo, phases: PhaseResult[], comparison: Comparis
     String(errors(p)),
     String(p.counts.throttled ?? 0),
     ms(p.maxSchedulerLagMs),
+    ms(p.eventLoopLagP99Ms),
   ]);
   const loadHeader = ["phase", "conns", "offered/s", "req/s", "records/s"];
-  loadHeader.push("p50 ms", "p99 ms", "p99.9 ms", "max ms", "errors", "429", "gen lag ms");
+  loadHeader.push("p50 ms", "p99 ms", "p99.9 ms", "max ms", "errors", "429", "gen lag ms", "gw loop p99");
   lines.push(table([loadHeader, ...loadRows]), "");
 
   const resourceRows = phases.map((p) => {
@@ -183,22 +297,28 @@ export function toText(run: RunInfo, phases: PhaseResult[], comparison: Comparis
     "Latency: open-model phases only, from each request's intended send time (constant arrival rate), so a",
     "stall anywhere, the generator included (gen lag = its worst lateness), counts; closed-model service times",
     "are in the JSON (--json). CPU in cores (1.00 = one core busy all phase); RSS is the gateway's peak.",
-    "us/record: CPU microseconds per acknowledged record in the producing process (the gateway for Wharf, this",
-    "process for the plain producer). 'other' is CPU used by anything else on the box; 'machine' all of it.",
+    "us/record: CPU microseconds per record produced or consumed, in the process that did it (the gateway for",
+    "Wharf, this process for the plain clients). 'other' is CPU used by anything else on the box; 'machine' all of it.",
     "",
-    "Wharf against its ceilings:",
+    "Wharf against its ceilings (same run):",
   );
-  const ratioLine = (r: Ratio | null, fallback: string) =>
-    r
-      ? `  ${r.what}: ${int(r.wharf)} / ${int(r.ceiling)} = ${r.ratio.toFixed(2)}`
-      : `  ${fallback}: not measured (scenario skipped)`;
-  lines.push(ratioLine(comparison.throughput, "100-record produce vs plain producer"));
-  lines.push(ratioLine(comparison.requestRate, "1-record produce vs GET /healthz"));
-  if (comparison.latency.length === 0) lines.push("  p99 latency vs plain producer: not measured (scenario skipped)");
-  for (const l of comparison.latency) {
-    lines.push(
-      `  ${l.what}: ${ms(l.wharfP99Ms)} ms vs ${ms(l.plainP99Ms)} ms = ${l.addedMs >= 0 ? "+" : "-"}${ms(Math.abs(l.addedMs))} ms (${l.ratio.toFixed(1)}x)`,
-    );
+  for (const r of comparison.ratios) {
+    lines.push(`  ${r.what}: ${int(r.wharf)} / ${int(r.ceiling)} = ${r.ratio.toFixed(2)}`);
   }
+  lines.push("", "Targets:");
+  const verdict = (c: Check) =>
+    c.met === null ? (c.value === null ? "NOT MEASURED" : "info") : c.met ? "met" : "NOT MET";
+  lines.push(
+    table([
+      ["figure", "value", "target", "verdict", "detail"],
+      ...comparison.checks.map((c) => [
+        c.what,
+        c.value === null ? "-" : c.value.toFixed(2),
+        c.target,
+        verdict(c),
+        c.detail,
+      ]),
+    ]),
+  );
   return `${lines.join("\n")}\n`;
 }

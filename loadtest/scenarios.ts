@@ -1,59 +1,33 @@
 /**
- * The scenarios, each a short series of phases against one target. A scenario measures its own
- * saturation first and derives its fixed-rate load from it, so every run is self-calibrating.
+ * The produce scenarios against one gateway, and the dispatch to every scenario. A scenario
+ * measures its own saturation first and derives its fixed-rate loads from it, so every run is
+ * self-calibrating.
  */
-import { Pool } from "undici";
+import { type Dispatcher, Pool } from "undici";
 import { runClosedModel } from "./closed-model.ts";
-import { healthzRequest, type OutcomeCounts, produceV2Request, type RequestSpec } from "./http-request.ts";
-import type { LatencySummary } from "./latency.ts";
+import { consume, forwarding } from "./consume-scenarios.ts";
+import { healthzRequest, produceV2Request, type RequestSpec } from "./http-request.ts";
 import { runOpenModel } from "./open-model.ts";
+import {
+  DRAIN_TIMEOUT_MS,
+  MAX_OUTSTANDING,
+  MAX_RECORDS,
+  MAX_REQUESTS,
+  measure,
+  type PhaseResult,
+  rateAt,
+  type ScenarioContext,
+  type ScenarioName,
+} from "./phase.ts";
 import { createPlainProducer, type PlainProducer } from "./plain-producer.ts";
-import { monitorPhase, type PhaseStats, type Watched } from "./process-stats.ts";
-import type { Target } from "./target.ts";
+import { scaleOut } from "./scale-scenario.ts";
+import { streamV3 } from "./stream-scenario.ts";
 
-export interface ScenarioContext {
-  target: Target;
-  value: Buffer;
-  durationMs: number;
-  warmupMs: number;
-  /** Fixed-rate phases run at this fraction of the saturation just measured. */
-  loadFraction: number;
-  log: (message: string) => void;
-}
-
-export interface PhaseResult {
-  scenario: ScenarioName;
-  /** "same-rate": the plain producer at the record rate the Wharf phase before it achieved. */
-  phase: "max" | "fixed-rate" | "same-rate";
-  label: string;
-  model: "closed" | "open";
-  /** Records per HTTP request; null for the plain producer (no HTTP). */
-  recordsPerRequest: number | null;
-  connections: number | null;
-  /** Open model: the arrival rate asked for (requests/s; records/s for the plain producer). */
-  offeredPerSec: number | null;
-  requestsPerSec: number | null;
-  recordsPerSec: number;
-  /** Measured from each intended send time (open model only; closed-model latencies hide stalls). */
-  latencyMs: LatencySummary | null;
-  /** Closed model: send-to-answer times at saturation, for information. */
-  serviceTimeMs: LatencySummary | null;
-  counts: Partial<OutcomeCounts> & { failed?: number; shed?: number; unfinished?: number };
-  maxSchedulerLagMs: number | null;
-  stats: PhaseStats;
-}
-
-export const SCENARIOS = ["producer", "healthz", "produce-1", "produce-100"] as const;
-export type ScenarioName = (typeof SCENARIOS)[number];
+export { type PhaseResult, SCENARIOS, type ScenarioContext, type ScenarioName } from "./phase.ts";
 
 /** Enough connections to saturate each request size on two cores without drowning the generator. */
-const CONNECTIONS = { healthz: 64, "produce-1": 128, "produce-100": 16 } as const;
-/** Counts that bound every loop, far above what two cores reach in a phase. */
-const MAX_RECORDS = 20_000_000;
-const MAX_REQUESTS = 5_000_000;
+export const CONNECTIONS = { healthz: 64, "produce-1": 128, "produce-100": 16 } as const;
 const PRODUCER_WINDOW = 20_000;
-const MAX_OUTSTANDING = 20_000;
-const DRAIN_TIMEOUT_MS = 15_000;
 
 export async function runScenario(name: ScenarioName, ctx: ScenarioContext): Promise<PhaseResult[]> {
   switch (name) {
@@ -65,17 +39,15 @@ export async function runScenario(name: ScenarioName, ctx: ScenarioContext): Pro
       return http(ctx, name, produceV2Request(ctx.target.topic, ctx.value, 1), true);
     case "produce-100":
       return http(ctx, name, produceV2Request(ctx.target.topic, ctx.value, 100), true);
+    case "stream-v3":
+      return streamV3(ctx);
+    case "consume":
+      return consume(ctx);
+    case "forwarding":
+      return forwarding(ctx);
+    case "scale-out":
+      return scaleOut(ctx);
   }
-}
-
-function watched(ctx: ScenarioContext): Watched {
-  return { gateway: ctx.target.gatewayPid, brokers: ctx.target.brokerPids };
-}
-
-async function measured<T>(ctx: ScenarioContext, run: () => Promise<T>): Promise<[T, PhaseStats]> {
-  const monitor = monitorPhase(watched(ctx));
-  const result = await run();
-  return [result, monitor.stop()];
 }
 
 async function plainProducer(ctx: ScenarioContext): Promise<PhaseResult[]> {
@@ -87,57 +59,74 @@ async function plainProducer(ctx: ScenarioContext): Promise<PhaseResult[]> {
     await producer.maxThroughput({ ...bounds, durationMs: ctx.warmupMs });
 
     ctx.log(`producer: max throughput, ${durationMs / 1000} s, window ${PRODUCER_WINDOW} records`);
-    const [max, maxStats] = await measured(ctx, () => producer.maxThroughput({ ...bounds, durationMs }));
-    const rate = Math.max(1, Math.round(max.recordsPerSec * ctx.loadFraction));
-    ctx.log(`producer: ${Math.round(max.recordsPerSec)} records/s; fixed rate ${rate} records/s`);
-    return [
+    const max = await measure(ctx, () => producer.maxThroughput({ ...bounds, durationMs }), { lagOf: null });
+    ctx.log(`producer: ${Math.round(max.result.recordsPerSec)} records/s`);
+    const results: PhaseResult[] = [
       {
         ...plainBase("producer", "plain librdkafka producer"),
         phase: "max",
+        loadFraction: null,
         model: "closed",
         offeredPerSec: null,
-        recordsPerSec: max.recordsPerSec,
+        recordsPerSec: max.result.recordsPerSec,
         latencyMs: null,
-        counts: { ok: max.delivered, failed: max.failed },
+        counts: { ok: max.result.delivered, failed: max.result.failed },
         maxSchedulerLagMs: null,
-        stats: maxStats,
+        stats: max.stats,
       },
-      await plainFixedRate(ctx, producer, "producer", "plain librdkafka producer", "fixed-rate", rate),
     ];
+    for (const fraction of ctx.loadFractions) {
+      const rate = rateAt(max.result.recordsPerSec, fraction);
+      results.push(await plainFixedRate(ctx, producer, "producer", "plain librdkafka producer", fraction, rate));
+    }
+    return results;
   } finally {
     await producer.close();
   }
 }
 
 const plainBase = (scenario: ScenarioName, label: string) =>
-  ({ scenario, label, recordsPerRequest: null, connections: null, requestsPerSec: null, serviceTimeMs: null }) as const;
+  ({
+    scenario,
+    label,
+    recordsPerRequest: null,
+    connections: null,
+    requestsPerSec: null,
+    serviceTimeMs: null,
+    eventLoopLagP99Ms: null,
+  }) as const;
 
 async function plainFixedRate(
   ctx: ScenarioContext,
   producer: PlainProducer,
   scenario: ScenarioName,
   label: string,
-  phase: "fixed-rate" | "same-rate",
+  fraction: number | null,
   ratePerSec: number,
 ): Promise<PhaseResult> {
-  const [fixed, stats] = await measured(ctx, () =>
-    producer.fixedRate({
-      ratePerSec,
-      durationMs: ctx.durationMs,
-      maxRecords: MAX_RECORDS,
-      drainTimeoutMs: DRAIN_TIMEOUT_MS,
-    }),
+  ctx.log(`${scenario}: ${label}, fixed rate ${ratePerSec} records/s`);
+  const fixed = await measure(
+    ctx,
+    () =>
+      producer.fixedRate({
+        ratePerSec,
+        durationMs: ctx.durationMs,
+        maxRecords: MAX_RECORDS,
+        drainTimeoutMs: DRAIN_TIMEOUT_MS,
+      }),
+    { lagOf: null },
   );
   return {
     ...plainBase(scenario, label),
-    phase,
+    phase: fraction === null ? "same-rate" : "fixed-rate",
+    loadFraction: fraction,
     model: "open",
-    offeredPerSec: fixed.offeredPerSec,
-    recordsPerSec: fixed.achievedPerSec,
-    latencyMs: fixed.latencyMs,
-    counts: { ok: fixed.delivered, failed: fixed.failed, unfinished: fixed.unfinished },
-    maxSchedulerLagMs: fixed.maxSchedulerLagMs,
-    stats,
+    offeredPerSec: fixed.result.offeredPerSec,
+    recordsPerSec: fixed.result.achievedPerSec,
+    latencyMs: fixed.result.latencyMs,
+    counts: { ok: fixed.result.delivered, failed: fixed.result.failed, unfinished: fixed.result.unfinished },
+    maxSchedulerLagMs: fixed.result.maxSchedulerLagMs,
+    stats: fixed.stats,
   };
 }
 
@@ -145,88 +134,123 @@ async function plainFixedRate(
  * The latency baseline for a Wharf open-model phase: the plain producer at the same record rate,
  * so the difference is what Wharf adds, not what a different load does to Kafka.
  */
-async function sameRateBaseline(ctx: ScenarioContext, scenario: ScenarioName, recordsPerSec: number) {
+export async function sameRateBaseline(ctx: ScenarioContext, scenario: ScenarioName, recordsPerSec: number) {
   const rate = Math.max(1, Math.round(recordsPerSec));
-  ctx.log(`${scenario}: plain producer at the same ${rate} records/s`);
   const producer = await createPlainProducer(ctx.target.kafka, ctx.target.topic, ctx.value);
   try {
-    return await plainFixedRate(ctx, producer, scenario, `plain producer at ${scenario} rate`, "same-rate", rate);
+    // A new idempotent producer holds its first records until it has a producer id and metadata:
+    // hundreds of milliseconds that would otherwise land in the baseline's tail.
+    const warmup = { ratePerSec: rate, durationMs: ctx.warmupMs, maxRecords: MAX_RECORDS };
+    await producer.fixedRate({ ...warmup, drainTimeoutMs: DRAIN_TIMEOUT_MS });
+    return await plainFixedRate(ctx, producer, scenario, `plain producer at ${scenario} rate`, null, rate);
   } finally {
     await producer.close();
   }
 }
 
-async function http(
+/** Saturation (closed model) of one request kind against `url`, as a phase. */
+export async function closedPhase(
   ctx: ScenarioContext,
-  name: Exclude<ScenarioName, "producer">,
+  name: ScenarioName,
+  pool: Dispatcher,
   request: RequestSpec,
-  withFixedRate: boolean,
-): Promise<PhaseResult[]> {
-  const connections = CONNECTIONS[name];
-  const pool = new Pool(ctx.target.gatewayUrl, {
+  connections: number,
+  options: { label?: string; gatewayPids?: number[]; lagOf?: string | null } = {},
+): Promise<PhaseResult> {
+  const closed = { pool, request, concurrency: connections, maxRequests: MAX_REQUESTS };
+  ctx.log(`${name}: warm-up ${ctx.warmupMs / 1000} s`);
+  await runClosedModel({ ...closed, durationMs: ctx.warmupMs });
+  ctx.log(`${name}: ${options.label ?? request.label}, closed model, ${connections} connections`);
+  const max = await measure(ctx, () => runClosedModel({ ...closed, durationMs: ctx.durationMs }), options);
+  return {
+    scenario: name,
+    phase: "max",
+    label: options.label ?? request.label,
+    loadFraction: null,
+    model: "closed",
+    recordsPerRequest: request.records,
     connections,
-    pipelining: 1,
-    headersTimeout: 30_000,
-    bodyTimeout: 30_000,
-  });
-  try {
-    const closed = { pool, request, concurrency: connections, maxRequests: MAX_REQUESTS };
-    ctx.log(`${name}: warm-up ${ctx.warmupMs / 1000} s`);
-    await runClosedModel({ ...closed, durationMs: ctx.warmupMs });
+    offeredPerSec: null,
+    requestsPerSec: max.result.requestsPerSec,
+    recordsPerSec: max.result.recordsPerSec,
+    latencyMs: null,
+    serviceTimeMs: max.result.serviceTimeMs,
+    counts: max.result.outcomes,
+    maxSchedulerLagMs: null,
+    eventLoopLagP99Ms: max.eventLoopLagP99Ms,
+    stats: max.stats,
+  };
+}
 
-    ctx.log(`${name}: closed model, ${connections} connections, ${ctx.durationMs / 1000} s`);
-    const [max, maxStats] = await measured(ctx, () => runClosedModel({ ...closed, durationMs: ctx.durationMs }));
-    const base = {
-      scenario: name,
-      label: request.label,
-      recordsPerRequest: request.records,
-      connections,
-    } as const;
-    const results: PhaseResult[] = [
-      {
-        ...base,
-        phase: "max",
-        model: "closed",
-        offeredPerSec: null,
-        requestsPerSec: max.requestsPerSec,
-        recordsPerSec: max.recordsPerSec,
-        latencyMs: null,
-        serviceTimeMs: max.serviceTimeMs,
-        counts: max.outcomes,
-        maxSchedulerLagMs: null,
-        stats: maxStats,
-      },
-    ];
-    if (!withFixedRate) return results;
-
-    const rate = Math.max(1, Math.round(max.requestsPerSec * ctx.loadFraction));
-    ctx.log(`${name}: ${Math.round(max.requestsPerSec)} requests/s; open model at ${rate} requests/s`);
-    const [open, openStats] = await measured(ctx, () =>
+/** A constant arrival rate of one request kind, latency from each intended send time, as a phase. */
+export async function openPhase(
+  ctx: ScenarioContext,
+  name: ScenarioName,
+  pool: Pool,
+  request: RequestSpec,
+  ratePerSec: number,
+  options: { label?: string; loadFraction?: number | null; lagOf?: string | null } = {},
+): Promise<PhaseResult> {
+  ctx.log(`${name}: ${options.label ?? request.label}, open model at ${ratePerSec} requests/s`);
+  const open = await measure(
+    ctx,
+    () =>
       runOpenModel({
         pool,
         request,
-        ratePerSec: rate,
+        ratePerSec,
         durationMs: ctx.durationMs,
         maxRequests: MAX_REQUESTS,
         maxOutstanding: MAX_OUTSTANDING,
         drainTimeoutMs: DRAIN_TIMEOUT_MS,
       }),
-    );
-    results.push({
-      ...base,
-      phase: "fixed-rate",
-      model: "open",
-      offeredPerSec: open.offeredPerSec,
-      requestsPerSec: open.achievedPerSec,
-      recordsPerSec: open.recordsPerSec,
-      latencyMs: open.latencyMs,
-      serviceTimeMs: null,
-      counts: { ...open.outcomes, shed: open.shed, unfinished: open.unfinished },
-      maxSchedulerLagMs: open.maxSchedulerLagMs,
-      stats: openStats,
-    });
-    // The gateway's connections stay open but idle while the baseline runs.
-    results.push(await sameRateBaseline(ctx, name, open.offeredPerSec * request.records));
+    options.lagOf === undefined ? {} : { lagOf: options.lagOf },
+  );
+  return {
+    scenario: name,
+    phase: "fixed-rate",
+    label: options.label ?? request.label,
+    loadFraction: options.loadFraction ?? null,
+    model: "open",
+    recordsPerRequest: request.records,
+    connections: null,
+    offeredPerSec: open.result.offeredPerSec,
+    requestsPerSec: open.result.achievedPerSec,
+    recordsPerSec: open.result.recordsPerSec,
+    latencyMs: open.result.latencyMs,
+    serviceTimeMs: null,
+    counts: { ...open.result.outcomes, shed: open.result.shed, unfinished: open.result.unfinished },
+    maxSchedulerLagMs: open.result.maxSchedulerLagMs,
+    eventLoopLagP99Ms: open.eventLoopLagP99Ms,
+    stats: open.stats,
+  };
+}
+
+export function gatewayPool(url: string, connections: number): Pool {
+  return new Pool(url, { connections, pipelining: 1, headersTimeout: 30_000, bodyTimeout: 30_000 });
+}
+
+async function http(
+  ctx: ScenarioContext,
+  name: "healthz" | "produce-1" | "produce-100",
+  request: RequestSpec,
+  withFixedRate: boolean,
+): Promise<PhaseResult[]> {
+  const connections = CONNECTIONS[name];
+  const pool = gatewayPool(ctx.target.gatewayUrl, connections);
+  try {
+    const max = await closedPhase(ctx, name, pool, request, connections);
+    const results = [max];
+    if (!withFixedRate) return results;
+    for (const [i, fraction] of ctx.loadFractions.entries()) {
+      const rate = rateAt(max.requestsPerSec ?? 0, fraction);
+      const open = await openPhase(ctx, name, pool, request, rate, { loadFraction: fraction });
+      // Connections are not re-dialled between phases: the first phase's are warm already.
+      open.connections = connections;
+      results.push(open);
+      // The gateway's connections stay open but idle while the baseline runs.
+      if (i === 0) results.push(await sameRateBaseline(ctx, name, (open.offeredPerSec ?? 0) * request.records));
+    }
     return results;
   } finally {
     await pool.destroy();

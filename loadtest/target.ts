@@ -1,9 +1,12 @@
 /**
- * What the benchmark runs against: its own stack (one broker, one gateway) started through
- * deploy/stack, or services the caller already runs. Either way it gets a fresh topic.
+ * What the benchmark runs against: its own stack (one broker, three gateways sharing Redis,
+ * haproxy in front) started through deploy/stack, or services the caller already runs. Either way
+ * it gets a fresh topic. Single-gateway scenarios talk to the first gateway directly; the others
+ * stay idle until the forwarding and scale-out scenarios use them.
  */
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Admin } from "@platformatic/kafka";
 import { startStack, stopStack } from "../deploy/stack/index.ts";
@@ -16,13 +19,26 @@ export interface TargetOptions {
   /** The reused gateway's pid, for its CPU and RSS; unknown otherwise. */
   gatewayPid: number | null;
   partitions: number;
+  /** Gateways of the stack this run starts (with Redis and haproxy when more than one). */
+  gateways: number;
+  /** State directory of the stack this run starts. */
+  stackDir: string;
   log: (message: string) => void;
+}
+
+export interface GatewayRef {
+  url: string;
+  pid: number | null;
 }
 
 export interface Target {
   kafka: string;
   gatewayUrl: string;
   gatewayPid: number | null;
+  /** Every gateway, the first being gatewayUrl; one when the gateway is reused. */
+  gateways: GatewayRef[];
+  /** haproxy in front of all gateways, or null. */
+  lbUrl: string | null;
   brokerPids: number[];
   brokers: number;
   topic: string;
@@ -35,7 +51,8 @@ export interface Target {
 }
 
 const REPO = join(import.meta.dirname, "..");
-export const STACK_DIR = join(REPO, ".stack-bench");
+/** Per run, so two engineers' runs on one machine never share (or stop) each other's stack. */
+export const defaultStackDir = () => join(tmpdir(), `bench-${process.pid}`);
 
 export async function openTarget(options: TargetOptions): Promise<Target> {
   if (options.gateway && !options.kafka) {
@@ -45,14 +62,18 @@ export async function openTarget(options: TargetOptions): Promise<Target> {
   let gatewayUrl = options.gateway;
   let gatewayPid = options.gatewayPid;
   let brokerPids: number[] = [];
+  let gateways: GatewayRef[] = gatewayUrl ? [{ url: gatewayUrl, pid: gatewayPid }] : [];
+  let lbUrl: string | null = null;
+  const stackDir = options.stackDir;
   const ownStack = gatewayUrl === null;
   const ownKafka = kafka === null;
   if (ownStack) {
     const info = await startStack({
       brokers: 1,
-      gateways: 1,
+      gateways: options.gateways,
+      lb: options.gateways > 1,
       gatewayPort: 0,
-      dir: STACK_DIR,
+      dir: stackDir,
       log: (message) => options.log(`[stack] ${message}`),
       ...(kafka ? { kafka } : {}),
     });
@@ -62,9 +83,11 @@ export async function openTarget(options: TargetOptions): Promise<Target> {
     gatewayUrl = gateway.url;
     gatewayPid = gateway.pid;
     brokerPids = info.brokers.map((b) => b.pid);
+    gateways = info.gateways.map((g) => ({ url: g.url, pid: g.pid }));
+    lbUrl = info.lb;
   }
   const bootstrap = kafka as string;
-  const stopOwnStack = () => (ownStack ? stopStack(STACK_DIR) : Promise.resolve());
+  const stopOwnStack = () => (ownStack ? stopStack(stackDir) : Promise.resolve());
 
   const admin = new Admin({ clientId: "wharf-bench", bootstrapBrokers: bootstrap.split(",") });
   const topic = `wharf-bench-${randomUUID().slice(0, 8)}`;
@@ -83,6 +106,8 @@ export async function openTarget(options: TargetOptions): Promise<Target> {
     kafka: bootstrap,
     gatewayUrl: gatewayUrl as string,
     gatewayPid,
+    gateways,
+    lbUrl,
     brokerPids,
     brokers,
     gatewaySource: ownStack ? describeGatewayCode() : `reused at ${gatewayUrl} (code unknown)`,

@@ -8,6 +8,17 @@ describe("parseJson", () => {
     expect(JSON.stringify(parseJson(text))).toBe(text);
   });
 
+  it("keeps every lossy number wherever it stands, also in a long body of base64 strings", () => {
+    const numbers = ["1.0", "1e2", "-0", "12345678901234567", "9007199254740993", "2.50", "-1E-7", "0.1", "7"];
+    const padding = "QUJDRA0123456789+/".repeat(80);
+    for (let i = 0; i < 200; i++) {
+      const picked = Array.from({ length: 1 + (i % 5) }, (_, k) => numbers[(i * 7 + k * 3) % numbers.length]);
+      const text = `{"v":"${padding}","n":[${picked.join(i % 2 ? ", " : ",")}]}`;
+      const expected = `{"v":"${padding}","n":[${picked.join(",")}]}`;
+      expect(JSON.stringify(parseJson(text))).toBe(expected);
+    }
+  });
+
   it("leaves ordinary numbers as numbers", () => {
     const value = parseJson('{"a":1,"b":-2.5,"c":[0,3]}') as Record<string, unknown>;
     expect(value).toEqual({ a: 1, b: -2.5, c: [0, 3] });

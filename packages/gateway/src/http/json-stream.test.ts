@@ -54,6 +54,26 @@ describe("ConcatenatedJsonSplitter", () => {
     expect(JSON.parse(values[0] as string)).toEqual({ emoji: "😀", quote: '"' });
   });
 
+  it("finds every value in long strings full of quotes, backslashes and braces, however it is cut", () => {
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return Math.floor((seed / 2 ** 31) * n);
+    };
+    const pieces = ['"', "\\", "{", "}", "[", "]", "a", "QUJD".repeat(50), "é", "\\\\", '\\"'];
+    const values = Array.from({ length: 60 }, () => {
+      let text = "";
+      for (let k = random(12); k > 0; k--) text += pieces[random(pieces.length)];
+      return JSON.stringify({ v: text, n: [random(9), { s: text.slice(0, 3) }] });
+    });
+    const body = values.join("\r\n");
+    const length = bytes(body).length;
+    for (let round = 0; round < 20; round++) {
+      const cuts = Array.from({ length: 1 + random(40) }, () => random(length)).sort((a, b) => a - b);
+      expect(split(body, cuts)).toEqual(values);
+    }
+  });
+
   it("returns nothing at the end of a body that held only whitespace", () => {
     expect(split(" \r\n\t ")).toEqual([]);
     expect(split("")).toEqual([]);

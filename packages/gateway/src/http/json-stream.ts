@@ -20,6 +20,8 @@ export class ConcatenatedJsonSplitter {
   push(chunk: Uint8Array): string[] {
     const out: string[] = [];
     let start = 0;
+    // The next backslash at or after i (chunk.length: none); looked up again once i passes it.
+    let backslashAt = -1;
     for (let i = 0; i < chunk.length; i++) {
       const byte = chunk[i] as number;
       if (!this.#started) {
@@ -32,9 +34,21 @@ export class ConcatenatedJsonSplitter {
         start = i;
       }
       if (this.#inString) {
-        if (this.#escaped) this.#escaped = false;
-        else if (byte === 0x5c) this.#escaped = true;
-        else if (byte === 0x22) this.#inString = false;
+        if (this.#escaped) {
+          this.#escaped = false;
+          continue;
+        }
+        // Inside a string only '"' and '\\' change anything: jump to the next of them natively
+        // instead of visiting each byte of a long (base64) string here.
+        if (backslashAt < i) {
+          const found = chunk.indexOf(0x5c, i);
+          backslashAt = found === -1 ? chunk.length : found;
+        }
+        const quote = chunk.indexOf(0x22, i);
+        i = Math.min(quote === -1 ? chunk.length : quote, backslashAt);
+        if (i === chunk.length) break;
+        if (chunk[i] === 0x5c) this.#escaped = true;
+        else this.#inString = false;
         continue;
       }
       if (byte === 0x22) this.#inString = true;

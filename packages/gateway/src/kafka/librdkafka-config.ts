@@ -34,6 +34,9 @@ export function consumerProperties(config: GatewayConfig, group: string, clientI
     "queued.max.messages.kbytes": prefetchKb,
     "fetch.max.bytes": Math.max(config.consumer.prefetchMaxBytes, 1024 * 1024),
     "fetch.message.max.bytes": Math.max(config.consumer.prefetchMaxBytes, 65_536),
+    // With the small prefetch cap, librdkafka's default 1 s back-off after a full queue throttles
+    // a busy consumer to ~2k records/s (measured in loadtest); 20 ms lifts that ~35x.
+    "fetch.queue.backoff.ms": 20,
     // A dead owner's partitions move to the adopting node after the session timeout; keep it short.
     "session.timeout.ms": 10_000,
     "heartbeat.interval.ms": 3000,

@@ -1,0 +1,89 @@
+/** What every scenario shares: its context, the shape of one measured phase, and the bounds. */
+import { eventLoopLagWindow } from "./gateway-metrics.ts";
+import type { OutcomeCounts } from "./http-request.ts";
+import type { LatencySummary } from "./latency.ts";
+import { monitorPhase, type PhaseStats } from "./process-stats.ts";
+import type { Target } from "./target.ts";
+
+export const SCENARIOS = [
+  "producer",
+  "healthz",
+  "produce-1",
+  "produce-100",
+  "stream-v3",
+  "consume",
+  "forwarding",
+  "scale-out",
+] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+export interface ScenarioContext {
+  target: Target;
+  value: Buffer;
+  durationMs: number;
+  warmupMs: number;
+  /** Fixed-rate phases run at these fractions of the saturation just measured; the first one is
+   * compared with the plain producer at the same record rate. */
+  loadFractions: number[];
+  log: (message: string) => void;
+}
+
+export interface PhaseResult {
+  scenario: ScenarioName;
+  /** "same-rate": the plain producer at the record rate the Wharf phase before it achieved. */
+  phase: "max" | "fixed-rate" | "same-rate";
+  label: string;
+  /** Fixed-rate phases: the fraction of the measured saturation they offer. */
+  loadFraction: number | null;
+  model: "closed" | "open";
+  /** Records per HTTP request; null without HTTP (plain clients) or for a streamed request. */
+  recordsPerRequest: number | null;
+  connections: number | null;
+  /** Open model: the arrival rate asked for (requests/s; records/s for records-only phases). */
+  offeredPerSec: number | null;
+  requestsPerSec: number | null;
+  recordsPerSec: number;
+  /** Open model: from each intended send time (closed-model latencies hide stalls). Consume
+   * phases: from the record's intended produce time to its arrival in this process. */
+  latencyMs: LatencySummary | null;
+  /** Closed model: send-to-answer times at saturation, for information. */
+  serviceTimeMs: LatencySummary | null;
+  counts: Partial<OutcomeCounts> & { failed?: number; shed?: number; unfinished?: number };
+  maxSchedulerLagMs: number | null;
+  /** The serving gateway's event-loop delay p99 over the phase (from its /metrics). */
+  eventLoopLagP99Ms: number | null;
+  stats: PhaseStats;
+}
+
+/** Counts that bound every loop, far above what two cores reach in a phase. */
+export const MAX_RECORDS = 20_000_000;
+export const MAX_REQUESTS = 5_000_000;
+export const MAX_OUTSTANDING = 20_000;
+export const DRAIN_TIMEOUT_MS = 15_000;
+
+export interface Measured<T> {
+  result: T;
+  stats: PhaseStats;
+  eventLoopLagP99Ms: number | null;
+}
+
+/**
+ * Runs one phase under /proc sampling. The gateway is the first one unless `gatewayPids` names
+ * others (their CPU is summed); `lagOf` is the gateway whose event-loop lag counts (null: none).
+ */
+export async function measure<T>(
+  ctx: ScenarioContext,
+  run: () => Promise<T>,
+  options: { gatewayPids?: number[]; lagOf?: string | null } = {},
+): Promise<Measured<T>> {
+  const lagUrl = options.lagOf === undefined ? ctx.target.gatewayUrl : options.lagOf;
+  const first = ctx.target.gatewayPid;
+  const gateways = options.gatewayPids ?? (first === null ? [] : [first]);
+  const lag = lagUrl ? await eventLoopLagWindow(lagUrl) : null;
+  const monitor = monitorPhase({ gateways, brokers: ctx.target.brokerPids });
+  const result = await run();
+  const stats = monitor.stop();
+  return { result, stats, eventLoopLagP99Ms: lag ? await lag.stop() : null };
+}
+
+export const rateAt = (saturation: number, fraction: number) => Math.max(1, Math.round(saturation * fraction));
