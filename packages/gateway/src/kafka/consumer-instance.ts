@@ -10,6 +10,9 @@ import Kafka from "@confluentinc/kafka-javascript";
 import type { GatewayConfig } from "../config.ts";
 import { ErrorCode, RestError } from "../errors.ts";
 import { consumerProperties } from "./librdkafka-config.ts";
+import { kafkaFailure, QueuePoller } from "./queue-poller.ts";
+
+export { kafkaFailure } from "./queue-poller.ts";
 
 export interface TopicPartition {
   topic: string;
@@ -49,14 +52,8 @@ type RawConsumer = InstanceType<typeof Kafka.KafkaConsumer> & {
   commitCb(offsets: TopicPartitionOffset[], cb: (error: Kafka.LibrdKafkaError | null) => void): void;
 };
 
-const POLL_BATCH = 500;
-/** A read also re-polls at this interval in case a queue-not-empty wake-up was missed. */
-const FALLBACK_POLL_MS = 100;
 const OFFSET_BEGINNING = -2;
 const OFFSET_END = -1;
-const ERR_STATE = -172;
-/** Consume errors that end a read: authorization and authentication failures. */
-const failsRead = new Set([29, 30, 31, 58]);
 
 const illegalState = (message: string) => new RestError(409, ErrorCode.IllegalState, `Illegal state: ${message}`);
 
@@ -73,21 +70,21 @@ export class ConsumerInstance {
   #buffer: ConsumedMessage[] = [];
   /** Next offset to commit per partition: one past the last record handed to a client. */
   #delivered = new Map<string, TopicPartitionOffset>();
-  #wake: (() => void) | null = null;
-  #signalled = false;
+  readonly #poller: QueuePoller;
   /** Serializes operations: librdkafka consumers are not meant for concurrent reads. */
   #chain: Promise<unknown> = Promise.resolve();
   #closed = false;
   /** Where auto.offset.reset starts a partition: ListOffsets' -2 (earliest), -1 (latest), or null. */
   #resetTo: number | null = null;
 
-  private constructor(settings: ConsumerSettings, consumer: RawConsumer) {
+  private constructor(settings: ConsumerSettings, consumer: RawConsumer, poller: QueuePoller) {
     this.settings = settings;
     this.#consumer = consumer;
+    this.#poller = poller;
   }
 
   static async create(config: GatewayConfig, settings: ConsumerSettings, clientId: string): Promise<ConsumerInstance> {
-    let instance: ConsumerInstance | undefined;
+    let poller: QueuePoller | undefined;
     let consumer: RawConsumer;
     try {
       consumer = new Kafka.KafkaConsumer({
@@ -97,9 +94,7 @@ export class ConsumerInstance {
         // A client that stops polling loses its instance after consumer.instance.timeout.ms anyway.
         "max.poll.interval.ms": config.consumer.instanceTimeoutMs + 60_000,
         ...(settings.autoOffsetReset ? { "auto.offset.reset": settings.autoOffsetReset } : {}),
-        queue_non_empty_cb: () => {
-          if (instance) instance.#signal();
-        },
+        queue_non_empty_cb: () => poller?.signal(),
       } as Kafka.ConsumerGlobalConfig) as RawConsumer;
     } catch (error) {
       throw new RestError(
@@ -108,7 +103,8 @@ export class ConsumerInstance {
         `Invalid consumer configuration: ${(error as Error).message}`,
       );
     }
-    instance = new ConsumerInstance(settings, consumer);
+    poller = new QueuePoller(consumer);
+    const instance = new ConsumerInstance(settings, consumer, poller);
     const reset = settings.autoOffsetReset ?? config.kafka.consumer["auto.offset.reset"] ?? "latest";
     instance.#resetTo = ["earliest", "smallest", "beginning"].includes(reset)
       ? OFFSET_BEGINNING
@@ -130,13 +126,6 @@ export class ConsumerInstance {
 
   touch(): void {
     this.lastUsed = Date.now();
-  }
-
-  #signal(): void {
-    this.#signalled = true;
-    const wake = this.#wake;
-    this.#wake = null;
-    wake?.();
   }
 
   #serial<T>(operation: () => Promise<T> | T): Promise<T> {
@@ -292,44 +281,14 @@ export class ConsumerInstance {
         bytes += size;
       }
       if (full || (out.length > 0 && bytes >= threshold) || Date.now() >= deadline) break;
-      this.#signalled = false;
-      const polled = await this.#poll();
+      const polled = await this.#poller.poll();
       if (polled.length > 0) {
         this.#buffer.push(...polled);
         continue;
       }
-      await this.#waitForData(deadline);
+      await this.#poller.waitForData(deadline);
     }
     return out;
-  }
-
-  #poll(): Promise<ConsumedMessage[]> {
-    return new Promise((resolve, reject) =>
-      this.#consumer.consume(POLL_BATCH, (error, messages) => {
-        if (!error) return resolve(messages);
-        // librdkafka reports transient conditions (coordinator moved, broker down, unknown topic
-        // during a rebalance) through consume and recovers by itself: the read just waits longer.
-        if (error.isFatal || failsRead.has(error.code)) return reject(kafkaFailure(error));
-        resolve([]);
-      }),
-    );
-  }
-
-  #waitForData(deadline: number): Promise<void> {
-    if (this.#signalled) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(
-        () => {
-          this.#wake = null;
-          resolve();
-        },
-        Math.max(0, Math.min(FALLBACK_POLL_MS, deadline - Date.now())),
-      );
-      this.#wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
   }
 
   #markDelivered(messages: ConsumedMessage[]): void {
@@ -437,17 +396,9 @@ export class ConsumerInstance {
         await new Promise<void>((resolve) => this.#consumer.commitCb([...this.#delivered.values()], () => resolve()));
       }
       this.#closed = true;
-      this.#signal();
+      this.#poller.signal();
       await new Promise<void>((resolve) => this.#consumer.disconnect(() => resolve()));
     });
     return closing.catch(() => {});
   }
-}
-
-export function kafkaFailure(error: { code?: number; message?: string }): RestError {
-  const message = error.message ?? "unknown Kafka error";
-  if (error.code === ERR_STATE) return illegalState(message);
-  if (error.code === 29 || error.code === 30) return new RestError(403, ErrorCode.Forbidden, message);
-  if (error.code === 58) return new RestError(401, ErrorCode.Unauthenticated, message);
-  return new RestError(500, ErrorCode.KafkaError, message);
 }

@@ -11,7 +11,8 @@
 import Kafka from "@confluentinc/kafka-javascript";
 import type { GatewayConfig } from "../config.ts";
 import { ErrorCode, RestError } from "../errors.ts";
-import { type ConsumedMessage, kafkaFailure, messageSize } from "./consumer-instance.ts";
+import { type ConsumedMessage, messageSize } from "./consumer-instance.ts";
+import { kafkaFailure, QueuePoller } from "./queue-poller.ts";
 
 export type StartPosition = { kind: "earliest" } | { kind: "latest" } | { kind: "timestamp"; ms: number };
 
@@ -24,15 +25,10 @@ export interface TopicStreamOptions {
   clientId: string;
 }
 
-const POLL_BATCH = 500;
-/** A wait also re-polls this often in case a queue-not-empty wake-up was missed. */
-const FALLBACK_POLL_MS = 100;
 const KAFKA_TIMEOUT_MS = 10_000;
 /** ListOffsets' special timestamps. */
 const LATEST = -1;
 const EARLIEST = -2;
-/** Consume errors that end a stream: authorization and authentication failures. */
-const failsRead = new Set([29, 30, 31, 58]);
 
 export class TopicStream {
   readonly topic: string;
@@ -40,18 +36,18 @@ export class TopicStream {
   readonly start = new Map<number, number>();
   readonly #consumer: InstanceType<typeof Kafka.KafkaConsumer>;
   #buffer: ConsumedMessage[] = [];
-  #wake: (() => void) | null = null;
-  #signalled = false;
+  readonly #poller: QueuePoller;
   #closed = false;
   #taking: Promise<unknown> = Promise.resolve();
 
-  private constructor(topic: string, consumer: InstanceType<typeof Kafka.KafkaConsumer>) {
+  private constructor(topic: string, consumer: InstanceType<typeof Kafka.KafkaConsumer>, poller: QueuePoller) {
     this.topic = topic;
     this.#consumer = consumer;
+    this.#poller = poller;
   }
 
   static async open(config: GatewayConfig, options: TopicStreamOptions): Promise<TopicStream> {
-    let stream: TopicStream | undefined;
+    let poller: QueuePoller | undefined;
     const prefetchKb = Math.max(1, Math.ceil(config.consumer.prefetchMaxBytes / 1024));
     const consumer = new Kafka.KafkaConsumer({
       "bootstrap.servers": config.bootstrapServers,
@@ -67,11 +63,10 @@ export class TopicStream {
       "enable.auto.commit": false,
       "enable.auto.offset.store": false,
       "auto.offset.reset": "earliest",
-      queue_non_empty_cb: () => {
-        if (stream) stream.#signal();
-      },
+      queue_non_empty_cb: () => poller?.signal(),
     } as Kafka.ConsumerGlobalConfig);
-    stream = new TopicStream(options.topic, consumer);
+    poller = new QueuePoller(consumer);
+    const stream = new TopicStream(options.topic, consumer, poller);
     await new Promise<void>((resolve, reject) =>
       consumer.connect({ timeout: KAFKA_TIMEOUT_MS }, (error) =>
         error ? reject(new RestError(503, ErrorCode.KafkaRetriable, `Kafka unavailable: ${error.message}`)) : resolve(),
@@ -129,13 +124,6 @@ export class TopicStream {
     );
   }
 
-  #signal(): void {
-    this.#signalled = true;
-    const wake = this.#wake;
-    this.#wake = null;
-    wake?.();
-  }
-
   /** Records for up to maxBytes (a larger one alone), waiting up to waitMs for the first. */
   take(waitMs: number, maxBytes: number): Promise<ConsumedMessage[]> {
     const run = this.#take(waitMs, maxBytes);
@@ -159,13 +147,13 @@ export class TopicStream {
         return out;
       }
       if (Date.now() >= deadline) return [];
-      this.#signalled = false;
-      const polled = await this.#poll();
+      const polled = await this.#poller.poll();
       if (polled.length > 0) {
         this.#buffer.push(...polled);
         continue;
       }
-      await this.#waitForData(deadline);
+      if (this.#closed) return [];
+      await this.#poller.waitForData(deadline);
     }
   }
 
@@ -174,40 +162,12 @@ export class TopicStream {
     this.#buffer.unshift(...messages);
   }
 
-  #poll(): Promise<ConsumedMessage[]> {
-    return new Promise((resolve, reject) =>
-      this.#consumer.consume(POLL_BATCH, (error, messages) => {
-        if (!error) return resolve(messages);
-        // Transient conditions (leader moved, broker restarting) recover inside librdkafka.
-        if (error.isFatal || failsRead.has(error.code)) return reject(kafkaFailure(error));
-        resolve([]);
-      }),
-    );
-  }
-
-  #waitForData(deadline: number): Promise<void> {
-    if (this.#signalled || this.#closed) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(
-        () => {
-          this.#wake = null;
-          resolve();
-        },
-        Math.max(0, Math.min(FALLBACK_POLL_MS, deadline - Date.now())),
-      );
-      this.#wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-  }
-
   /** Ends a take in progress, then disconnects; idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#buffer = [];
-    this.#signal();
+    this.#poller.signal();
     await this.#taking;
     await new Promise<void>((resolve) => this.#consumer.disconnect(() => resolve()));
   }
