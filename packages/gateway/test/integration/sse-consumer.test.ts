@@ -7,28 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { killGateway, startGateway } from "../../../../deploy/stack/index.ts";
 import { createConsumer, instanceCall, instancePath, metric, ownerOf, readUntil, redis } from "./consumer-helpers.ts";
 import { createTopic, lbUrl, sleep, stack, unique, V2_JSON_FORMAT } from "./helpers.ts";
-import { cursorOf, follow, kafkaProducer, SseConnection, type SseEvent } from "./sse-helpers.ts";
-
-interface StreamRecord {
-  topic: string;
-  key: unknown;
-  value: unknown;
-  partition: number;
-  offset: number;
-  timestamp: number;
-  headers: Array<{ name: string; value: string }>;
-}
-const recordOf = (e: SseEvent) => JSON.parse(e.data) as StreamRecord;
-
-async function readEvents(connection: SseConnection, count: number): Promise<SseEvent[]> {
-  const out: SseEvent[] = [];
-  while (out.length < count) {
-    const event = await connection.next(30_000);
-    if (event === null) throw new Error(`stream ended after ${out.length} events`);
-    out.push(event);
-  }
-  return out;
-}
+import { cursorOf, follow, kafkaProducer, readEvents, recordOf, SseConnection } from "./sse-helpers.ts";
 
 async function produceSpread(topic: string, count: number, from = 0) {
   const kafka = await kafkaProducer();

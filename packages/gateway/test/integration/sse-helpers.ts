@@ -236,3 +236,27 @@ export function cursorOf(id: string): Map<string, number> {
       }),
   );
 }
+
+/** One record event's data: the v2 record with its timestamp and headers. */
+export interface StreamRecord {
+  topic: string;
+  key: unknown;
+  value: unknown;
+  partition: number;
+  offset: number;
+  timestamp: number;
+  headers: Array<{ name: string; value: string }>;
+}
+
+export const recordOf = (e: SseEvent) => JSON.parse(e.data) as StreamRecord;
+
+/** The next `count` events of a stream; an early end of the stream is an error. */
+export async function readEvents(connection: SseConnection, count: number, timeoutMs = 30_000): Promise<SseEvent[]> {
+  const out: SseEvent[] = [];
+  while (out.length < count) {
+    const event = await connection.next(timeoutMs);
+    if (event === null) throw new Error(`stream ended after ${out.length} events`);
+    out.push(event);
+  }
+  return out;
+}

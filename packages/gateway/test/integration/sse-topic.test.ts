@@ -5,28 +5,17 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { killGateway, startGateway } from "../../../../deploy/stack/index.ts";
 import { call, createTopic, lbUrl, sleep, stack, unique } from "./helpers.ts";
-import { cursorOf, follow, gatewaysServing, kafkaProducer, SseConnection, type SseEvent } from "./sse-helpers.ts";
-
-interface StreamRecord {
-  topic: string;
-  key: unknown;
-  value: unknown;
-  partition: number;
-  offset: number;
-  timestamp: number;
-  headers: Array<{ name: string; value: string }>;
-}
-const recordOf = (e: SseEvent) => JSON.parse(e.data) as StreamRecord;
-
-async function readEvents(connection: SseConnection, count: number): Promise<SseEvent[]> {
-  const out: SseEvent[] = [];
-  while (out.length < count) {
-    const event = await connection.next(20_000);
-    if (event === null) throw new Error(`stream ended after ${out.length} events`);
-    out.push(event);
-  }
-  return out;
-}
+import {
+  cursorOf,
+  follow,
+  gatewaysServing,
+  kafkaProducer,
+  readEvents,
+  recordOf,
+  SseConnection,
+  type SseEvent,
+  type StreamRecord,
+} from "./sse-helpers.ts";
 
 const killed: string[] = [];
 afterEach(async () => {
