@@ -2,7 +2,7 @@
 import { randomUUID } from "node:crypto";
 import Kafka from "@confluentinc/kafka-javascript";
 import { Admin } from "@platformatic/kafka";
-import { request } from "undici";
+import { type Dispatcher, request } from "undici";
 import { inject } from "vitest";
 
 export const stack = () => inject("stack");
@@ -39,13 +39,18 @@ export interface HttpResult {
 export async function call(
   method: string,
   url: string,
-  options: { headers?: Record<string, string>; body?: string | Buffer | object } = {},
+  options: { headers?: Record<string, string>; body?: string | Buffer | object; dispatcher?: Dispatcher } = {},
 ): Promise<HttpResult> {
   const body =
     options.body === undefined || typeof options.body === "string" || Buffer.isBuffer(options.body)
       ? options.body
       : JSON.stringify(options.body);
-  const response = await request(url, { method: method as "GET", headers: options.headers, body });
+  const response = await request(url, {
+    method: method as "GET",
+    headers: options.headers,
+    body,
+    dispatcher: options.dispatcher,
+  });
   const text = await response.body.text();
   let json: unknown;
   try {

@@ -2,13 +2,13 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Agent, request } from "undici";
+import { Agent } from "undici";
 import { createTestCa, type TestCa } from "../../../../deploy/stack/index.ts";
 import { createGateway, parseConfig } from "../../src/index.ts";
 import { silentLogger } from "../../src/log.ts";
 import { hashSecret } from "../../src/security/authentication/credentials-file.ts";
 import type { HttpResult } from "./helpers.ts";
-import { stack } from "./helpers.ts";
+import { call, stack } from "./helpers.ts";
 
 export const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), `wharf-${prefix}-`));
 
@@ -53,19 +53,7 @@ export async function secureCall(
     dispatcher = new Agent({ connect: { ...options.tls } });
     agents.set(tlsKey, dispatcher);
   }
-  const body =
-    options.body === undefined || typeof options.body === "string" || Buffer.isBuffer(options.body)
-      ? options.body
-      : JSON.stringify(options.body);
-  const response = await request(url, { method: method as "GET", headers: options.headers, body, dispatcher });
-  const text = await response.body.text();
-  let json: unknown;
-  try {
-    json = text === "" ? undefined : JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: response.statusCode, headers: response.headers, text, json };
+  return call(method, url, { headers: options.headers, body: options.body, dispatcher });
 }
 
 export async function closeAgents(): Promise<void> {

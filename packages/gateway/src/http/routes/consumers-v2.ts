@@ -15,7 +15,7 @@ import type { Metrics } from "../../metrics.ts";
 import { checkInstanceOwner } from "../../security/authorization.ts";
 import { encodePrincipal, principalOf } from "../../security/principal.ts";
 import { readBodyBytes } from "../body.ts";
-import { negotiate, V2_JSON } from "../media-types.ts";
+import { negotiate, requireContentType, V2_JSON } from "../media-types.ts";
 import { parseIntegerQuery } from "../params.ts";
 import { consumerEventStream } from "../sse/consumer-stream.ts";
 import { guardEventStreamSocket, wantsEventStream } from "../sse/event-stream.ts";
@@ -49,18 +49,11 @@ const consumerResponseTypes = [
 ];
 const requestTypes = new Set([...consumerResponseTypes, "application/octet-stream", ""]);
 
-function requireJsonContentType(c: Context): void {
-  const type = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
-  if (!requestTypes.has(type)) {
-    throw new RestError(415, ErrorCode.UnsupportedMediaType, `HTTP 415 Unsupported Media Type: ${type}`);
-  }
-}
-
 /** The body, parsed; null when there is none (some routes treat that specially). */
 function jsonBody(c: Context<Env>): unknown {
   const body = c.get("body");
   if (body.length === 0) return null;
-  requireJsonContentType(c);
+  requireContentType(c, requestTypes);
   try {
     return JSON.parse(body.toString("utf8"));
   } catch (error) {
@@ -86,7 +79,7 @@ export function consumerRoutes({ config, metrics, host, locator, forwarder, stre
   app.post("/consumers/:group", async (c) => {
     const group = c.req.param("group");
     const raw = await readBodyBytes(c, config.http.maxBodyBytes);
-    if (raw.length > 0) requireJsonContentType(c);
+    if (raw.length > 0) requireContentType(c, requestTypes);
     let body: unknown = null;
     if (raw.length > 0) {
       try {
