@@ -3,8 +3,8 @@ import { RestError } from "../errors.ts";
 import {
   decodeBinaryData,
   decodeEmbedded,
+  decodeLenientBase64,
   encodeEmbedded,
-  isLenientBase64,
   isPaddedBase64,
   schemaFormatUnavailable,
 } from "./embedded-format.ts";
@@ -30,7 +30,7 @@ describe("binary data (Guava's base64, as kafka-rest decodes it)", () => {
     ["Zm9vYg=====", "foob"], // every trailing '=' is trimmed
     ["+/+/", "\u00fb\u00ff\u00bf"],
   ])("decodes %j", (text, latin1) => {
-    expect(isLenientBase64(text)).toBe(true);
+    expect(decodeLenientBase64(text)).not.toBeNull();
     expect(decodeBinaryData(text).toString("latin1")).toBe(latin1);
   });
 
@@ -43,11 +43,43 @@ describe("binary data (Guava's base64, as kafka-rest decodes it)", () => {
     "Zm=9v",
     "=Zm9v",
   ])("refuses %j with 400 and REST Proxy's message", (text) => {
-    expect(isLenientBase64(text)).toBe(false);
+    expect(decodeLenientBase64(text)).toBeNull();
     const error = failure(() => decodeBinaryData(text));
     expect(error.status).toBe(400);
     expect(error.errorCode).toBe(400);
     expect(error.message).toBe(`Bad Request: data=${JSON.stringify(text)} is not a valid base64 string.`);
+  });
+
+  it("accepts exactly what Guava's alphabet and padding rules accept, and decodes as Node does", () => {
+    // The rule as a regular expression over every character (what Wharf used to run): the
+    // standard alphabet, then only trailing '=', and no length of 4n+1 once they are trimmed.
+    const guava = (text: string) => {
+      const trimmed = text.replace(/=+$/, "");
+      return trimmed.length % 4 !== 1 && /^[A-Za-z0-9+/]*$/.test(trimmed);
+    };
+    // Mostly valid characters with a few of everything Node's decoder treats specially.
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const odd = ["=", "-", "_", " ", "\n", "\t", "!", "\u00e9", "\u20ac", "\u0000", "."];
+    let seed = 12345;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    let accepted = 0;
+    for (let i = 0; i < 20_000; i++) {
+      let text = "";
+      for (let length = random(14); length > 0; length--) {
+        text += random(10) === 0 ? (odd[random(odd.length)] as string) : alphabet[random(64)];
+      }
+      if (random(3) === 0) text += "=".repeat(random(4));
+      const decoded = decodeLenientBase64(text);
+      expect(decoded !== null, JSON.stringify(text)).toBe(guava(text));
+      if (decoded) {
+        accepted++;
+        expect(decoded.equals(Buffer.from(text, "base64")), JSON.stringify(text)).toBe(true);
+      }
+    }
+    expect(accepted).toBeGreaterThan(2000);
   });
 
   it.each([

@@ -32,6 +32,9 @@ class PendingBatch {
   remaining: number;
   readonly startedAt = performance.now();
   readonly bytes: number;
+  /** Acknowledged records and their bytes, counted into the metrics once the batch completes. */
+  acked = 0;
+  ackedBytes = 0;
   resolve!: (results: DeliveryResult[]) => void;
   readonly done = new Promise<DeliveryResult[]>((resolve) => {
     this.resolve = resolve;
@@ -99,8 +102,24 @@ export async function createProducerPool(config: GatewayConfig, log: Logger, met
       metrics.producerQueueRecords.set(inflightRecords);
       metrics.producerQueueBytes.set(inflightBytes);
       metrics.deliveryLatency.observe((performance.now() - batch.startedAt) / 1000);
+      // Per batch, not per record: label lookups per record cost more than the produce call.
+      if (batch.acked > 0) countAcked(batch);
       batch.resolve(batch.results);
     }
+  };
+
+  const countAcked = (batch: PendingBatch) => {
+    const topic = (batch.records[0] as OutgoingRecord).topic;
+    if (batch.records.every((r) => r.topic === topic)) {
+      metrics.recordsProduced.inc({ topic }, batch.acked);
+      metrics.bytesProduced.inc({ topic }, batch.ackedBytes);
+      return;
+    }
+    batch.records.forEach((r, i) => {
+      if (!batch.results[i]?.ok) return;
+      metrics.recordsProduced.inc({ topic: r.topic });
+      metrics.bytesProduced.inc({ topic: r.topic }, recordBytes(r));
+    });
   };
 
   // With acks=0 no offset ever comes back; Kafka's Java client then reports -1, and so does Wharf.
@@ -120,9 +139,8 @@ export async function createProducerPool(config: GatewayConfig, log: Logger, met
     // success with an offset is acknowledged; the client retries the rest, which at worst stores a
     // record twice instead of losing it.
     if (report.offset < 0 && !withoutAcks) return fail(opaque, unconfirmedDelivery());
-    const record = opaque.batch.records[opaque.index] as OutgoingRecord;
-    metrics.recordsProduced.inc({ topic: record.topic });
-    metrics.bytesProduced.inc({ topic: record.topic }, recordBytes(record));
+    opaque.batch.acked++;
+    opaque.batch.ackedBytes += recordBytes(opaque.batch.records[opaque.index] as OutgoingRecord);
     settle(opaque, {
       ok: true,
       partition: report.partition,

@@ -41,7 +41,8 @@ export function produceV2Routes({ config, producers }: Deps): Hono {
     const responseType = negotiate(c, v2ProduceResponseTypes);
     const rawPartition = c.req.param("partition");
     const pathPartition = rawPartition === undefined ? null : parsePartition(rawPartition);
-    const request = readRequest(await readJsonBody(c, config.http.maxBodyBytes), config.produce.maxRecordsPerRequest);
+    const body = await readJsonBody(c, config.http.maxBodyBytes, { exactNumbers: format !== "binary" });
+    const request = readRequest(body, config.produce.maxRecordsPerRequest);
     if (schemaFormats.has(format)) throw schemaFormatUnavailable(request.namesSchema);
     const records = encodeRecords(request.records, topic, pathPartition, format);
 
