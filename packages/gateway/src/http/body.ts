@@ -1,5 +1,6 @@
 /** Reading request bodies with a byte limit that holds for chunked bodies too. */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { StringDecoder } from "node:string_decoder";
 import type { Context } from "hono";
 import { badRequest, payloadTooLarge } from "../errors.ts";
 
@@ -24,17 +25,59 @@ function untouchedIncoming(c: Context): IncomingMessage | null {
   return incoming;
 }
 
-export async function readBodyBytes(c: Context, limit: number): Promise<Buffer> {
+export function readBodyBytes(c: Context, limit: number): Promise<Buffer> {
+  return readBody(c, limit, bytesSink);
+}
+
+/** The body as UTF-8 text. */
+export function readBodyText(c: Context, limit: number): Promise<string> {
+  return readBody(c, limit, textSink);
+}
+
+/** How a body's chunks become the value a route wants. */
+interface Sink<T> {
+  push(chunk: Buffer): void;
+  end(): T;
+}
+
+const bytesSink = (): Sink<Buffer> => {
+  const chunks: Buffer[] = [];
+  return {
+    push: (chunk) => void chunks.push(chunk),
+    end: () => (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)),
+  };
+};
+
+/**
+ * Text decoded chunk by chunk, never joined into one Buffer first: a produce body's bytes then
+ * exist once outside V8's heap instead of twice, and external (ArrayBuffer) bytes are what make
+ * V8 run full mark-compacts under load (one every ~110 ms at 1,500 requests of 140 KB a second).
+ */
+const textSink = (): Sink<string> => {
+  const decoder = new StringDecoder("utf8");
+  let text = "";
+  return {
+    push: (chunk) => {
+      text += decoder.write(chunk);
+    },
+    end: () => text + decoder.end(),
+  };
+};
+
+async function readBody<T>(c: Context, limit: number, sink: () => Sink<T>): Promise<T> {
   const preloaded = (c.env as RequestEnv | undefined)?.body;
-  if (preloaded) return Buffer.from(preloaded);
+  if (preloaded) {
+    const out = sink();
+    out.push(Buffer.from(preloaded));
+    return out.end();
+  }
   const declared = Number(c.req.header("content-length") ?? Number.NaN);
   if (declared > limit) throw payloadTooLarge(limit);
   const incoming = untouchedIncoming(c);
-  if (incoming) return readIncoming(incoming, (c.env as RequestEnv).outgoing, limit);
-  if (c.req.method === "GET" || c.req.method === "HEAD") return Buffer.alloc(0);
-  const body = c.req.raw.body;
-  if (!body) return Buffer.alloc(0);
-  const chunks: Uint8Array[] = [];
+  if (incoming) return readIncoming(incoming, (c.env as RequestEnv).outgoing, limit, sink());
+  const out = sink();
+  const body = c.req.method === "GET" || c.req.method === "HEAD" ? null : c.req.raw.body;
+  if (!body) return out.end();
   let size = 0;
   for await (const chunk of body) {
     size += chunk.byteLength;
@@ -42,15 +85,19 @@ export async function readBodyBytes(c: Context, limit: number): Promise<Buffer> 
       await body.cancel().catch(() => {});
       throw payloadTooLarge(limit);
     }
-    chunks.push(chunk);
+    out.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
   }
-  return Buffer.concat(chunks, size);
+  return out.end();
 }
 
 /** The whole of node's request body, refusing it (and closing the connection) past `limit` bytes. */
-function readIncoming(incoming: IncomingMessage, outgoing: ServerResponse | undefined, limit: number): Promise<Buffer> {
+function readIncoming<T>(
+  incoming: IncomingMessage,
+  outgoing: ServerResponse | undefined,
+  limit: number,
+  sink: Sink<T>,
+): Promise<T> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
     let size = 0;
     const finish = (outcome: () => void) => {
       incoming.off("data", onData);
@@ -61,7 +108,7 @@ function readIncoming(incoming: IncomingMessage, outgoing: ServerResponse | unde
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size <= limit) return void chunks.push(chunk);
+      if (size <= limit) return sink.push(chunk);
       // The rest of the body is never read, so the connection cannot carry another request: it
       // closes once the 413 is written.
       finish(() => reject(payloadTooLarge(limit)));
@@ -69,8 +116,7 @@ function readIncoming(incoming: IncomingMessage, outgoing: ServerResponse | unde
       if (outgoing && !outgoing.headersSent) outgoing.shouldKeepAlive = false;
       else incoming.destroy();
     };
-    const onEnd = () =>
-      finish(() => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size)));
+    const onEnd = () => finish(() => resolve(sink.end()));
     const onError = (error: Error) => finish(() => reject(error));
     const onClose = () => finish(() => reject(new Error("The client closed the connection before sending the body.")));
     incoming.on("data", onData);
@@ -85,7 +131,7 @@ function readIncoming(incoming: IncomingMessage, outgoing: ServerResponse | unde
  * Proxy a null entity then, which each route answers in its own way).
  */
 export async function readJsonBody(c: Context, limit: number, options?: ParseOptions): Promise<unknown> {
-  const text = (await readBodyBytes(c, limit)).toString("utf8");
+  const text = await readBodyText(c, limit);
   if (text.trim() === "") return undefined;
   return parseJson(text, options);
 }

@@ -41,10 +41,11 @@ export function produceV2Routes({ config, producers }: Deps): Hono {
     const responseType = negotiate(c, v2ProduceResponseTypes);
     const rawPartition = c.req.param("partition");
     const pathPartition = rawPartition === undefined ? null : parsePartition(rawPartition);
-    const body = await readJsonBody(c, config.http.maxBodyBytes, { exactNumbers: format !== "binary" });
-    const request = readRequest(body, config.produce.maxRecordsPerRequest);
-    if (schemaFormats.has(format)) throw schemaFormatUnavailable(request.namesSchema);
-    const records = encodeRecords(request.records, topic, pathPartition, format);
+    // The parsed body dies inside decodeRequest: only the encoded records live across the awaits.
+    const records = decodeRequest(
+      await readJsonBody(c, config.http.maxBodyBytes, { exactNumbers: format !== "binary" }),
+      { topic, pathPartition, format, maxRecords: config.produce.maxRecordsPerRequest },
+    );
 
     // Deliberate deviation: REST Proxy's producer waits max.block.ms (60 s) for an unknown topic,
     // then answers 200 with 50003 for every record. Wharf answers 404 / 40401 at once.
@@ -65,6 +66,20 @@ export function produceV2Routes({ config, producers }: Deps): Hono {
   app.post("/topics/:topic", produce);
   app.post("/topics/:topic/partitions/:partition", produce);
   return app;
+}
+
+function decodeRequest(
+  body: unknown,
+  {
+    topic,
+    pathPartition,
+    format,
+    maxRecords,
+  }: { topic: string; pathPartition: number | null; format: EmbeddedFormat; maxRecords: number },
+): OutgoingRecord[] {
+  const request = readRequest(body, maxRecords);
+  if (schemaFormats.has(format)) throw schemaFormatUnavailable(request.namesSchema);
+  return encodeRecords(request.records, topic, pathPartition, format);
 }
 
 interface V2Request {
