@@ -55,12 +55,14 @@ const bytesSink = (): Sink<Buffer> => {
  */
 const textSink = (): Sink<string> => {
   const decoder = new StringDecoder("utf8");
-  let text = "";
+  // Joined once at the end: a string built with += is a rope that JSON.parse must flatten.
+  const parts: string[] = [];
   return {
-    push: (chunk) => {
-      text += decoder.write(chunk);
+    push: (chunk) => void parts.push(decoder.write(chunk)),
+    end: () => {
+      parts.push(decoder.end());
+      return parts.length === 2 ? `${parts[0]}${parts[1]}` : parts.join("");
     },
-    end: () => text + decoder.end(),
   };
 };
 
@@ -132,7 +134,7 @@ function readIncoming<T>(
  */
 export async function readJsonBody(c: Context, limit: number, options?: ParseOptions): Promise<unknown> {
   const text = await readBodyText(c, limit);
-  if (text.trim() === "") return undefined;
+  if (!/\S/.test(text)) return undefined;
   return parseJson(text, options);
 }
 
