@@ -10,11 +10,11 @@ function split(text: string, cuts: number[] = [], max = 1 << 20): string[] {
   const out: string[] = [];
   let from = 0;
   for (const cut of [...cuts, all.length]) {
-    out.push(...splitter.push(all.subarray(from, cut)));
+    out.push(...splitter.push(all.subarray(from, cut)).map((v) => v.text));
     from = cut;
   }
   const rest = splitter.end();
-  if (rest !== null) out.push(rest);
+  if (rest !== null) out.push(rest.text);
   return out;
 }
 
@@ -85,6 +85,16 @@ describe("ConcatenatedJsonSplitter", () => {
     expect(() => JSON.parse(values[1] as string)).toThrow();
   });
 
+  it("says whether a value has a digit outside its strings, across chunks", () => {
+    const values = (text: string, cut: number) => {
+      const splitter = new ConcatenatedJsonSplitter(1 << 20);
+      const all = bytes(text);
+      return [...splitter.push(all.subarray(0, cut)), ...splitter.push(all.subarray(cut))].map((v) => v.hasNumbers);
+    };
+    const text = '{"a":"123","b":"x"} {"c":[1]} {"d":"4\\"5"} {"e":-0.5e2}';
+    for (let cut = 0; cut <= text.length; cut++) expect(values(text, cut)).toEqual([false, true, false, true]);
+  });
+
   it("throws a RangeError when a value grows past the limit across chunks", () => {
     const splitter = new ConcatenatedJsonSplitter(16);
     expect(splitter.push(bytes('{"a":"0123'))).toEqual([]);
@@ -96,8 +106,8 @@ describe("ConcatenatedJsonSplitter", () => {
     const splitter = new ConcatenatedJsonSplitter(14);
     const out: string[] = [];
     for (let i = 0; i < 50; i++) {
-      out.push(...splitter.push(bytes(value.slice(0, 7))));
-      out.push(...splitter.push(bytes(`${value.slice(7)}\r\n`)));
+      out.push(...splitter.push(bytes(value.slice(0, 7))).map((v) => v.text));
+      out.push(...splitter.push(bytes(`${value.slice(7)}\r\n`)).map((v) => v.text));
     }
     expect(out).toHaveLength(50);
     expect(new Set(out)).toEqual(new Set([value]));

@@ -2,8 +2,19 @@
  * Splits a byte stream of concatenated JSON values (v3 streaming produce) into one text per
  * value, as the bytes arrive. Only the value boundaries are found here; JSON.parse does the rest.
  */
+/** One complete JSON value's text. */
+export interface SplitValue {
+  text: string;
+  /**
+   * A digit appeared outside its strings. Without one the value holds no number at all, so
+   * parseJson can skip looking for numbers it would have to keep exactly.
+   */
+  hasNumbers: boolean;
+}
+
 export class ConcatenatedJsonSplitter {
   #pending: Buffer[] = [];
+  #hasNumbers = false;
   #pendingSize = 0;
   #depth = 0;
   #inString = false;
@@ -17,8 +28,8 @@ export class ConcatenatedJsonSplitter {
   }
 
   /** Feeds a chunk; returns the complete values it finished. Throws when one value is too large. */
-  push(chunk: Uint8Array): string[] {
-    const out: string[] = [];
+  push(chunk: Uint8Array): SplitValue[] {
+    const out: SplitValue[] = [];
     let start = 0;
     // The next backslash at or after i (chunk.length: none); looked up again once i passes it.
     let backslashAt = -1;
@@ -52,6 +63,7 @@ export class ConcatenatedJsonSplitter {
         continue;
       }
       if (byte === 0x22) this.#inString = true;
+      else if (byte >= 0x30 && byte <= 0x39) this.#hasNumbers = true;
       else if (byte === 0x7b || byte === 0x5b) this.#depth++;
       else if (byte === 0x7d || byte === 0x5d) {
         if (--this.#depth <= 0) {
@@ -73,17 +85,19 @@ export class ConcatenatedJsonSplitter {
   }
 
   /** Whatever is left when the stream ends: an unterminated value, if any. */
-  end(): string | null {
+  end(): SplitValue | null {
     if (!this.#started) return null;
     return this.#take(new Uint8Array(0));
   }
 
-  #take(tail: Uint8Array): string {
+  #take(tail: Uint8Array): SplitValue {
     const text = Buffer.concat([...this.#pending, tail]).toString("utf8");
+    const hasNumbers = this.#hasNumbers;
+    this.#hasNumbers = false;
     this.#pending = [];
     this.#pendingSize = 0;
     this.#depth = 0;
     this.#started = false;
-    return text;
+    return { text, hasNumbers };
   }
 }

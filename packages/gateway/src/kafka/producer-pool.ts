@@ -100,6 +100,8 @@ export async function createProducerPool(config: GatewayConfig, log: Logger, met
   const connecting: Promise<void>[] = [];
   const firstAttempts: Promise<void>[] = [];
   const topicCache = new Map<string, { partitions: number; expires: number }>();
+  metrics.sampled.producerQueueRecords = () => inflightRecords;
+  metrics.sampled.producerQueueBytes = () => inflightBytes;
 
   const settle = (opaque: RecordOpaque, result: DeliveryResult) => {
     const { batch, index } = opaque;
@@ -107,8 +109,6 @@ export async function createProducerPool(config: GatewayConfig, log: Logger, met
     if (--batch.remaining === 0) {
       inflightRecords -= batch.results.length;
       inflightBytes -= batch.bytes;
-      metrics.producerQueueRecords.set(inflightRecords);
-      metrics.producerQueueBytes.set(inflightBytes);
       metrics.deliveryLatency.observe((performance.now() - batch.startedAt) / 1000);
       // Per batch, not per record: label lookups per record cost more than the produce call.
       if (batch.acked > 0) countAcked(batch);
@@ -292,8 +292,6 @@ export async function createProducerPool(config: GatewayConfig, log: Logger, met
       const batch = new PendingBatch(records, sizes, bytes);
       inflightRecords += records.length;
       inflightBytes += bytes;
-      metrics.producerQueueRecords.set(inflightRecords);
-      metrics.producerQueueBytes.set(inflightBytes);
       // One producer per request keeps the request's records in order on each partition.
       const producer = producers[(lane ?? nextLane()) % producers.length] as RawProducer;
       for (let index = 0; index < records.length; index++) {

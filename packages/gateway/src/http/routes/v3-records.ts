@@ -224,7 +224,13 @@ export function encodeV3Record(request: V3Request, topic: string): V3Record {
 }
 
 /** Java's Instant.toString(), which REST Proxy's Jackson writes: no fraction when it is zero. */
-const instant = (ms: number) => new Date(ms).toISOString().replace(".000Z", "Z");
+const formatInstant = (ms: number) => new Date(ms).toISOString().replace(".000Z", "Z");
+// Records acknowledged together mostly share their millisecond; formatting was 2% of streaming CPU.
+let lastInstant = { ms: Number.NaN, text: "" };
+const instant = (ms: number) => {
+  if (ms !== lastInstant.ms) lastInstant = { ms, text: formatInstant(ms) };
+  return lastInstant.text;
+};
 
 /** One record's report: REST Proxy's ProduceResponse, which leaves out what it does not know. */
 export function v3Result(clusterId: string, record: V3Record, result: DeliveryResult) {

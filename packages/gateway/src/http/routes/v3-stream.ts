@@ -5,7 +5,7 @@
 import { badRequestException } from "../../errors.ts";
 import { renderData } from "../../formats/embedded-format.ts";
 import { isObject, parseJson } from "../body.ts";
-import { ConcatenatedJsonSplitter } from "../json-stream.ts";
+import { ConcatenatedJsonSplitter, type SplitValue } from "../json-stream.ts";
 import { v3Error } from "./v3-records.ts";
 
 export type Report = { error_code: number } & Record<string, unknown>;
@@ -28,7 +28,7 @@ export async function readRecords(
   const splitter = new ConcatenatedJsonSplitter(maxRecordBytes);
   const final = (detail: string) => reports.push(Promise.resolve(v3Error(badRequestException(detail))));
   const tooLarge = "Error processing message: Produce request size is larger than allowed threshold";
-  const take = (text: string): boolean => {
+  const take = ({ text, hasNumbers }: SplitValue): boolean => {
     // The splitter only measures a value while it is incomplete; the chunk that completes it can
     // carry it past the limit, so the whole value is measured here too.
     if (Buffer.byteLength(text) > maxRecordBytes) {
@@ -37,7 +37,7 @@ export async function readRecords(
     }
     let input: unknown;
     try {
-      input = parseJson(text);
+      input = parseJson(text, { exactNumbers: hasNumbers });
     } catch (error) {
       final(`Error processing JSON: ${(error as Error).message}`);
       return false;
@@ -66,9 +66,19 @@ export async function readRecords(
   }
 }
 
-/** The reports of one streaming request, written in request order as they complete. */
+/** A report on its way, and its value once it has one. */
+interface PendingReport {
+  promise: Promise<Report>;
+  value?: Report;
+}
+
+/**
+ * The reports of one streaming request, written in request order as they complete. Reports that
+ * are ready together go out as one chunk: one socket write per report was a third of the
+ * gateway's CPU in streaming produce.
+ */
 export class ReportQueue {
-  #items: Array<Promise<Report>> = [];
+  #items: PendingReport[] = [];
   #closed = false;
   #cancelled = false;
   #waiters: Array<() => void> = [];
@@ -83,7 +93,15 @@ export class ReportQueue {
   }
 
   push(report: Promise<Report>): void {
-    this.#items.push(report);
+    const item: PendingReport = { promise: report };
+    // A report never rejects (failures are reports too); the pull below awaits the same promise.
+    report.then(
+      (value) => {
+        item.value = value;
+      },
+      () => {},
+    );
+    this.#items.push(item);
     this.#changed();
   }
 
@@ -114,7 +132,16 @@ export class ReportQueue {
           return;
         }
         this.#changed();
-        controller.enqueue(encoder.encode(`${JSON.stringify(await next)}\r\n`));
+        let text = `${JSON.stringify(await next.promise)}\r\n`;
+        // Delivery reports arrive one callback each, with a promise turn in between: give the
+        // rest of this batch of callbacks a chance to land before writing.
+        if (this.#items[0] && this.#items[0].value === undefined) await new Promise(setImmediate);
+        for (let ready = this.#items[0]; ready?.value !== undefined; ready = this.#items[0]) {
+          this.#items.shift();
+          text += `${JSON.stringify(ready.value)}\r\n`;
+        }
+        this.#changed();
+        controller.enqueue(encoder.encode(text));
       },
       cancel: () => {
         this.#cancelled = true;
