@@ -1,8 +1,9 @@
 /** Reading request bodies with a byte limit that holds for chunked bodies too. */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { StringDecoder } from "node:string_decoder";
 import type { Context } from "hono";
-import { badRequest, payloadTooLarge } from "../errors.ts";
+import { payloadTooLarge } from "../errors.ts";
+import type { ParseOptions } from "./json.ts";
+import { JsonBodyParser } from "./json-body.ts";
 
 /** What the node adapter (or the internal listener) passes as hono's env. */
 export interface RequestEnv {
@@ -29,11 +30,6 @@ export function readBodyBytes(c: Context, limit: number): Promise<Buffer> {
   return readBody(c, limit, bytesSink);
 }
 
-/** The body as UTF-8 text. */
-export function readBodyText(c: Context, limit: number): Promise<string> {
-  return readBody(c, limit, textSink);
-}
-
 /** How a body's chunks become the value a route wants. */
 interface Sink<T> {
   push(chunk: Buffer): void;
@@ -45,24 +41,6 @@ const bytesSink = (): Sink<Buffer> => {
   return {
     push: (chunk) => void chunks.push(chunk),
     end: () => (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)),
-  };
-};
-
-/**
- * Text decoded chunk by chunk, never joined into one Buffer first: a produce body's bytes then
- * exist once outside V8's heap instead of twice, and external (ArrayBuffer) bytes are what make
- * V8 run full mark-compacts under load (one every ~110 ms at 1,500 requests of 140 KB a second).
- */
-const textSink = (): Sink<string> => {
-  const decoder = new StringDecoder("utf8");
-  // Joined once at the end: a string built with += is a rope that JSON.parse must flatten.
-  const parts: string[] = [];
-  return {
-    push: (chunk) => void parts.push(decoder.write(chunk)),
-    end: () => {
-      parts.push(decoder.end());
-      return parts.length === 2 ? `${parts[0]}${parts[1]}` : parts.join("");
-    },
   };
 };
 
@@ -101,16 +79,28 @@ function readIncoming<T>(
 ): Promise<T> {
   return new Promise((resolve, reject) => {
     let size = 0;
+    // These run as event listeners: anything they throw (a body that is not JSON) must become
+    // the request's rejection, never an uncaught exception that ends the process.
     const finish = (outcome: () => void) => {
       incoming.off("data", onData);
       incoming.off("end", onEnd);
       incoming.off("error", onError);
       incoming.off("close", onClose);
-      outcome();
+      try {
+        outcome();
+      } catch (error) {
+        reject(error);
+      }
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size <= limit) return sink.push(chunk);
+      if (size <= limit) {
+        try {
+          return sink.push(chunk);
+        } catch (error) {
+          return finish(() => reject(error));
+        }
+      }
       // The rest of the body is never read, so the connection cannot carry another request: it
       // closes once the 413 is written.
       finish(() => reject(payloadTooLarge(limit)));
@@ -132,61 +122,6 @@ function readIncoming<T>(
  * The request body as JSON, or undefined when it is empty or only whitespace (Jersey hands REST
  * Proxy a null entity then, which each route answers in its own way).
  */
-export async function readJsonBody(c: Context, limit: number, options?: ParseOptions): Promise<unknown> {
-  const text = await readBodyText(c, limit);
-  if (!/\S/.test(text)) return undefined;
-  return parseJson(text, options);
+export function readJsonBody(c: Context, limit: number, options?: ParseOptions): Promise<unknown> {
+  return readBody(c, limit, () => new JsonBodyParser(options));
 }
-
-export interface ParseOptions {
-  /**
-   * Keep numbers whose text JSON.parse would change (default true). A body whose numbers can only
-   * be small integers (v2 binary produce: partitions, schema ids) skips the scan for them.
-   */
-  exactNumbers?: boolean;
-}
-
-interface RawJson {
-  rawJSON(text: string): unknown;
-  isRawJSON(value: unknown): boolean;
-}
-// Node 22+ has JSON.rawJSON and the reviver's source text; TypeScript's lib does not know them yet.
-const { rawJSON, isRawJSON } = JSON as unknown as RawJson;
-
-/**
- * A number whose text JSON.parse would not give back (beyond 2^53, 1.0, 1e2, -0...) is kept as
- * raw JSON, so a JSON key or value reaches Kafka as sent, as Jackson keeps it in REST Proxy.
- */
-const keepNumberText = (_key: string, value: unknown, context?: { source?: string }) =>
-  typeof value === "number" && context?.source !== undefined && String(value) !== context.source
-    ? rawJSON(context.source)
-    : value;
-// Only bodies that may hold such a number pay for the reviver (several times slower): 16 or more
-// digits, a fraction ending in 0, an exponent, or -0. Text inside strings may trigger it too.
-const lossyNumber = /\d{16}|[\d.]{17}|[:,[]\s*(?:-?\d+\.\d*0(?!\d)|-?\d+(?:\.\d+)?[eE]|-0(?![.\d]))/;
-// Cheap regexes that each alternative of lossyNumber implies. V8 scans the three-way alternation
-// about 4x slower than these on long strings (a 100-record produce of 1 KiB base64 values:
-// 0.34 ms against 0.07 ms), and a body without a long digit run or a number after : , [ never
-// needs the full test. Same answer as lossyNumber.test(text) for every text.
-const digitRun = /[\d.]{16}/;
-const longDigitRun = /\d{16}|[\d.]{17}/;
-const numberAfterDelimiter = /[:,[]\s*[-\d]/;
-
-export function parseJson(text: string, { exactNumbers = true }: ParseOptions = {}): unknown {
-  const lossy =
-    exactNumbers &&
-    ((digitRun.test(text) && longDigitRun.test(text)) || (numberAfterDelimiter.test(text) && lossyNumber.test(text)));
-  try {
-    return lossy ? JSON.parse(text, keepNumberText) : JSON.parse(text);
-  } catch (error) {
-    throw badRequest(`Malformed JSON: ${(error as Error).message}`);
-  }
-}
-
-/** True for a JSON object (not an array, null, or a number kept as raw JSON). */
-export const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v) && !isRawJSON(v);
-
-/** The raw text of a number kept by parseJson, or null for anything else. */
-export const rawNumberText = (v: unknown): string | null =>
-  typeof v === "object" && v !== null && isRawJSON(v) ? (v as { rawJSON: string }).rawJSON : null;

@@ -2,7 +2,7 @@
 import type { GatewayConfig } from "../../config.ts";
 import { ErrorCode, RestError } from "../../errors.ts";
 import type { ConsumerSettings, TopicPartition, TopicPartitionOffset } from "../../kafka/consumer-instance.ts";
-import { isObject } from "../body.ts";
+import { isObject } from "../json.ts";
 
 const unprocessable = (message: string, code: number = 422) => new RestError(422, code, message);
 const invalidConfig = (message: string) =>

@@ -23,7 +23,8 @@ import {
 } from "../../formats/embedded-format.ts";
 import { v2RecordErrorCode } from "../../kafka/delivery-errors.ts";
 import type { DeliveryResult, OutgoingRecord, ProducerPool } from "../../kafka/producer-pool.ts";
-import { isObject, readJsonBody } from "../body.ts";
+import { readJsonBody } from "../body.ts";
+import { isObject } from "../json.ts";
 import { embeddedFormatOfContentType, negotiate, v2ProduceResponseTypes } from "../media-types.ts";
 import { parsePartition } from "../params.ts";
 

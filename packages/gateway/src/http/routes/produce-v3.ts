@@ -18,7 +18,8 @@ import {
 } from "../../errors.ts";
 import { renderData } from "../../formats/embedded-format.ts";
 import type { DeliveryResult, ProducerPool } from "../../kafka/producer-pool.ts";
-import { isObject, readJsonBody } from "../body.ts";
+import { readJsonBody } from "../body.ts";
+import { isObject } from "../json.ts";
 import { negotiate, requireJsonContentType, v3ResponseTypes } from "../media-types.ts";
 import {
   encodeV3Record,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { RestError } from "../../errors.ts";
-import { parseJson } from "../body.ts";
+import { parseJson } from "../json.ts";
 import { encodeV3Record, readV3Record, UnrecognizedFieldError, v3Error, v3Result } from "./v3-records.ts";
 
 function failure(fn: () => unknown): RestError {

@@ -14,7 +14,7 @@ import {
 } from "../../errors.ts";
 import { decodeBinaryData, encodeJsonData, isPaddedBase64, renderData } from "../../formats/embedded-format.ts";
 import type { DeliveryResult, OutgoingRecord } from "../../kafka/producer-pool.ts";
-import { isObject, rawNumberText } from "../body.ts";
+import { isObject, rawNumberText } from "../json.ts";
 
 export type V3DataType = "BINARY" | "JSON" | "STRING";
 const dataTypes: ReadonlySet<string> = new Set<V3DataType>(["BINARY", "JSON", "STRING"]);

@@ -4,7 +4,7 @@
  */
 import { badRequestException } from "../../errors.ts";
 import { renderData } from "../../formats/embedded-format.ts";
-import { isObject, parseJson } from "../body.ts";
+import { isObject, parseJson } from "../json.ts";
 import { ConcatenatedJsonSplitter, type SplitValue } from "../json-stream.ts";
 import { v3Error } from "./v3-records.ts";
 

@@ -18,7 +18,7 @@ import {
   type NewTopic,
   notFound,
 } from "../../../kafka/admin/index.ts";
-import { isObject } from "../../body.ts";
+import { isObject } from "../../json.ts";
 import { wrongType } from "./links.ts";
 
 type Json = Record<string, unknown>;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { RestError } from "../errors.ts";
-import { isObject, parseJson, rawNumberText } from "./body.ts";
+import { isObject, parseJson, rawNumberText } from "./json.ts";
 
 describe("parseJson", () => {
   it("keeps numbers JSON.parse would change, so JSON data reaches Kafka as sent", () => {
