@@ -9,6 +9,7 @@
  * parsing the whole text, so errors and their messages stay exactly those of parseJson.
  */
 import { type ParseOptions, parseJson } from "./json.ts";
+import { type BackslashMark, JsonStringScan } from "./json-strings.ts";
 
 const State = {
   /** Before the top-level object. */
@@ -57,7 +58,7 @@ export class JsonBodyParser {
   #pieceParts: Buffer[] = [];
   #depth = 0;
   #inString = false;
-  #escaped = false;
+  readonly #strings = new JsonStringScan();
 
   constructor(options: ParseOptions = {}) {
     this.#options = options;
@@ -85,27 +86,12 @@ export class JsonBodyParser {
 
   #scan(chunk: Buffer): void {
     let start = 0;
-    // The next backslash at or after i (chunk.length: none), looked up again only once i passes
-    // it: searching afresh for each string would rescan the chunk's tail every time.
-    let backslashAt = -1;
+    const backslash: BackslashMark = { at: -1 };
     for (let i = 0; i < chunk.length; i++) {
       if (this.#piece !== Piece.None) {
         if (this.#inString) {
-          if (this.#escaped) {
-            this.#escaped = false;
-            continue;
-          }
-          if (backslashAt < i) {
-            const found = chunk.indexOf(0x5c, i);
-            backslashAt = found === -1 ? chunk.length : found;
-          }
-          const quote = chunk.indexOf(0x22, i);
-          i = Math.min(quote === -1 ? chunk.length : quote, backslashAt);
+          i = this.#strings.closingQuote(chunk, i, backslash);
           if (i === chunk.length) break;
-          if (chunk[i] === 0x5c) {
-            this.#escaped = true;
-            continue;
-          }
           this.#inString = false;
           if (this.#piece === Piece.String) {
             this.#completePiece(chunk, start, i + 1);
@@ -207,7 +193,6 @@ export class JsonBodyParser {
     this.#pieceParts = [];
     this.#depth = kind === Piece.Nested ? 1 : 0;
     this.#inString = kind === Piece.String;
-    this.#escaped = false;
     return at;
   }
 

@@ -2,6 +2,8 @@
  * Splits a byte stream of concatenated JSON values (v3 streaming produce) into one text per
  * value, as the bytes arrive. Only the value boundaries are found here; JSON.parse does the rest.
  */
+import { type BackslashMark, JsonStringScan } from "./json-strings.ts";
+
 /** One complete JSON value's text. */
 export interface SplitValue {
   text: string;
@@ -18,7 +20,7 @@ export class ConcatenatedJsonSplitter {
   #pendingSize = 0;
   #depth = 0;
   #inString = false;
-  #escaped = false;
+  readonly #strings = new JsonStringScan();
   #started = false;
 
   readonly maxValueBytes: number;
@@ -31,8 +33,7 @@ export class ConcatenatedJsonSplitter {
   push(chunk: Uint8Array): SplitValue[] {
     const out: SplitValue[] = [];
     let start = 0;
-    // The next backslash at or after i (chunk.length: none); looked up again once i passes it.
-    let backslashAt = -1;
+    const backslash: BackslashMark = { at: -1 };
     for (let i = 0; i < chunk.length; i++) {
       const byte = chunk[i] as number;
       if (!this.#started) {
@@ -45,21 +46,9 @@ export class ConcatenatedJsonSplitter {
         start = i;
       }
       if (this.#inString) {
-        if (this.#escaped) {
-          this.#escaped = false;
-          continue;
-        }
-        // Inside a string only '"' and '\\' change anything: jump to the next of them natively
-        // instead of visiting each byte of a long (base64) string here.
-        if (backslashAt < i) {
-          const found = chunk.indexOf(0x5c, i);
-          backslashAt = found === -1 ? chunk.length : found;
-        }
-        const quote = chunk.indexOf(0x22, i);
-        i = Math.min(quote === -1 ? chunk.length : quote, backslashAt);
+        i = this.#strings.closingQuote(chunk, i, backslash);
         if (i === chunk.length) break;
-        if (chunk[i] === 0x5c) this.#escaped = true;
-        else this.#inString = false;
+        this.#inString = false;
         continue;
       }
       if (byte === 0x22) this.#inString = true;
