@@ -30,11 +30,16 @@ export interface ScenarioContext {
 
 export interface PhaseResult {
   scenario: ScenarioName;
-  /** "same-rate": the plain producer at the record rate the Wharf phase before it achieved. */
-  phase: "max" | "fixed-rate" | "same-rate";
+  /**
+   * "same-rate": the plain producer at the record rate the Wharf phase before it achieved.
+   * "ramp": one step of the open-model ramp that finds the saturation the fixed rates derive from.
+   */
+  phase: "max" | "ramp" | "fixed-rate" | "same-rate";
   label: string;
-  /** Fixed-rate phases: the fraction of the measured saturation they offer. */
+  /** Fixed-rate phases: the fraction of the saturation they offer; ramp steps: of the closed-model max. */
   loadFraction: number | null;
+  /** Ramp steps: whether the target kept up (see sustained() in scenarios.ts). */
+  sustained?: boolean;
   model: "closed" | "open";
   /** Records per HTTP request; null without HTTP (plain clients) or for a streamed request. */
   recordsPerRequest: number | null;

@@ -211,11 +211,13 @@ function errors(p: PhaseResult): number {
 
 const PHASE_NAMES: Record<PhaseResult["phase"], string> = {
   max: "max (closed)",
+  ramp: "ramp (open)",
   "fixed-rate": "fixed rate (open)",
   "same-rate": "fixed rate",
 };
 export const phaseName = (p: PhaseResult) =>
-  `${p.label}, ${PHASE_NAMES[p.phase]}${p.loadFraction === null ? "" : ` ${Math.round(p.loadFraction * 100)}%`}`;
+  `${p.label}, ${PHASE_NAMES[p.phase]}${p.loadFraction === null ? "" : ` ${Math.round(p.loadFraction * 100)}%`}` +
+  (p.sustained === false ? " (not kept up)" : "");
 
 /**
  * CPU per acknowledged request and record, in the process that did the work: the gateway for

@@ -226,6 +226,54 @@ export async function openPhase(
   };
 }
 
+/** Steps of the ramp, as fractions of the closed-model max. */
+const RAMP_STEPS = [0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2];
+/** A step with a p99 above this did not keep up, whatever it achieved. */
+const RAMP_MAX_P99_MS = 100;
+
+/**
+ * A step kept up when it achieved (nearly) what it offered, shed and lost nothing, and its p99
+ * stayed bounded: beyond saturation an open model's queue, and so its latency, grows without end.
+ */
+const sustained = (step: PhaseResult) =>
+  (step.requestsPerSec ?? 0) >= 0.97 * (step.offeredPerSec ?? Number.POSITIVE_INFINITY) &&
+  Object.entries(step.counts).every(([kind, n]) => kind === "ok" || !n) &&
+  (step.latencyMs?.p99 ?? Number.POSITIVE_INFINITY) <= RAMP_MAX_P99_MS;
+
+/**
+ * The saturation point: open-model steps at rising rates (from half the closed-model max), each a
+ * quarter of a phase long, until one does not keep up. The saturation is the achieved rate of the
+ * last step that did (the first step's, if none did).
+ */
+async function rampPhases(
+  ctx: ScenarioContext,
+  name: ScenarioName,
+  pool: Pool,
+  request: RequestSpec,
+  closedMaxPerSec: number,
+  connections: number,
+): Promise<{ steps: PhaseResult[]; saturationPerSec: number }> {
+  const steps: PhaseResult[] = [];
+  let saturationPerSec = 0;
+  const stepCtx = { ...ctx, durationMs: Math.max(2000, ctx.durationMs / 4) };
+  for (const fraction of RAMP_STEPS) {
+    const step = await openPhase(stepCtx, name, pool, request, rateAt(closedMaxPerSec, fraction), {
+      loadFraction: fraction,
+    });
+    step.phase = "ramp";
+    step.connections = connections;
+    step.sustained = sustained(step);
+    steps.push(step);
+    if (!step.sustained) break;
+    saturationPerSec = step.requestsPerSec ?? 0;
+  }
+  if (saturationPerSec === 0) saturationPerSec = steps[0]?.requestsPerSec ?? closedMaxPerSec;
+  ctx.log(
+    `${name}: ramp saturation ${Math.round(saturationPerSec)} requests/s (closed max ${Math.round(closedMaxPerSec)})`,
+  );
+  return { steps, saturationPerSec };
+}
+
 export function gatewayPool(url: string, connections: number): Pool {
   return new Pool(url, { connections, pipelining: 1, headersTimeout: 30_000, bodyTimeout: 30_000 });
 }
@@ -242,8 +290,10 @@ async function http(
     const max = await closedPhase(ctx, name, pool, request, connections);
     const results = [max];
     if (!withFixedRate) return results;
+    const ramp = await rampPhases(ctx, name, pool, request, max.requestsPerSec ?? 0, connections);
+    results.push(...ramp.steps);
     for (const [i, fraction] of ctx.loadFractions.entries()) {
-      const rate = rateAt(max.requestsPerSec ?? 0, fraction);
+      const rate = rateAt(ramp.saturationPerSec, fraction);
       const open = await openPhase(ctx, name, pool, request, rate, { loadFraction: fraction });
       // Connections are not re-dialled between phases: the first phase's are warm already.
       open.connections = connections;
