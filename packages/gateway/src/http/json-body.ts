@@ -84,7 +84,8 @@ export class JsonBodyParser {
     return parseJson(text, this.#options);
   }
 
-  #scan(chunk: Buffer): void {
+  /** Reads one chunk; false once the body has to be parsed as a whole. */
+  #scan(chunk: Buffer): boolean {
     let start = 0;
     const backslash: BackslashMark = { at: -1 };
     for (let i = 0; i < chunk.length; i++) {
@@ -94,24 +95,21 @@ export class JsonBodyParser {
           if (i === chunk.length) break;
           this.#inString = false;
           if (this.#piece === Piece.String) {
-            this.#completePiece(chunk, start, i + 1);
-            if (this.#state === State.Fallback) return;
+            if (!this.#completePiece(chunk, start, i + 1)) return false;
           }
           continue;
         }
         const byte = chunk[i] as number;
         if (this.#piece === Piece.Scalar) {
           if (!(isSpace(byte) || byte === 0x2c || byte === 0x7d || byte === 0x5d)) continue;
-          this.#completePiece(chunk, start, i);
-          if (this.#state === State.Fallback) return;
+          if (!this.#completePiece(chunk, start, i)) return false;
           i--; // the terminator belongs to the enclosing structure
           continue;
         }
         if (byte === 0x22) this.#inString = true;
         else if (byte === 0x7b || byte === 0x5b) this.#depth++;
         else if ((byte === 0x7d || byte === 0x5d) && --this.#depth === 0) {
-          this.#completePiece(chunk, start, i + 1);
-          if (this.#state === State.Fallback) return;
+          if (!this.#completePiece(chunk, start, i + 1)) return false;
         }
         continue;
       }
@@ -120,25 +118,16 @@ export class JsonBodyParser {
       if (isSpace(byte)) continue;
       switch (this.#state) {
         case State.Top:
-          if (byte !== 0x7b) {
-            this.#fallback();
-            return;
-          }
+          if (byte !== 0x7b) return this.#fallback();
           this.#state = State.Member;
           break;
         case State.Member:
           if (byte === 0x7d && this.#firstMember) this.#state = State.Done;
           else if (byte === 0x22) start = this.#startPiece(Piece.String, i);
-          else {
-            this.#fallback();
-            return;
-          }
+          else return this.#fallback();
           break;
         case State.Colon:
-          if (byte !== 0x3a) {
-            this.#fallback();
-            return;
-          }
+          if (byte !== 0x3a) return this.#fallback();
           this.#state = State.Value;
           break;
         case State.Value:
@@ -150,36 +139,27 @@ export class JsonBodyParser {
         case State.ArrayStart:
         case State.Element:
           if (byte === 0x5d && this.#state === State.ArrayStart) this.#endArray();
-          else if (byte === 0x5d || byte === 0x2c) {
-            this.#fallback();
-            return;
-          } else start = this.#startPiece(this.#pieceKind(byte), i);
+          else if (byte === 0x5d || byte === 0x2c) return this.#fallback();
+          else start = this.#startPiece(this.#pieceKind(byte), i);
           break;
         case State.AfterElement:
           if (byte === 0x2c) this.#state = State.Element;
           else if (byte === 0x5d) this.#endArray();
-          else {
-            this.#fallback();
-            return;
-          }
+          else return this.#fallback();
           break;
         case State.AfterMember:
           if (byte === 0x2c) {
             this.#firstMember = false;
             this.#state = State.Member;
           } else if (byte === 0x7d) this.#state = State.Done;
-          else {
-            this.#fallback();
-            return;
-          }
+          else return this.#fallback();
           break;
-        default: {
-          this.#fallback();
-          return;
-        }
+        default:
+          return this.#fallback();
       }
     }
     if (this.#piece !== Piece.None && start < chunk.length) this.#pieceParts.push(chunk.subarray(start));
+    return true;
   }
 
   #pieceKind(byte: number): Piece {
@@ -196,7 +176,8 @@ export class JsonBodyParser {
     return at;
   }
 
-  #completePiece(chunk: Buffer, start: number, end: number): void {
+  /** Parses and stores a finished piece; false when it sends the body to be parsed as a whole. */
+  #completePiece(chunk: Buffer, start: number, end: number): boolean {
     const parts = this.#pieceParts;
     const text =
       parts.length === 0
@@ -208,16 +189,12 @@ export class JsonBodyParser {
     try {
       value = parseJson(text, this.#options);
     } catch {
-      this.#fallback();
-      return;
+      return this.#fallback();
     }
     switch (this.#state) {
       case State.Member:
         // JSON.parse makes "__proto__" an own property; assigning it here would set the prototype.
-        if (value === "__proto__") {
-          this.#fallback();
-          return;
-        }
+        if (value === "__proto__") return this.#fallback();
         this.#key = value as string;
         this.#state = State.Colon;
         break;
@@ -230,6 +207,7 @@ export class JsonBodyParser {
         (this.#array as unknown[]).push(value);
         this.#state = State.AfterElement;
     }
+    return true;
   }
 
   #endArray(): void {
@@ -238,9 +216,10 @@ export class JsonBodyParser {
     this.#state = State.AfterMember;
   }
 
-  #fallback(): void {
+  #fallback(): false {
     this.#state = State.Fallback;
     this.#piece = Piece.None;
     this.#pieceParts = [];
+    return false;
   }
 }
