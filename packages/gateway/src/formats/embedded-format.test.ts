@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RestError } from "../errors.ts";
+import { thrownRestError } from "../testing.ts";
 import {
   decodeBinaryData,
   decodeEmbedded,
@@ -8,16 +8,6 @@ import {
   isPaddedBase64,
   schemaFormatUnavailable,
 } from "./embedded-format.ts";
-
-function failure(fn: () => unknown): RestError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof RestError) return error;
-    throw error;
-  }
-  throw new Error("expected a RestError");
-}
 
 describe("binary data (Guava's base64, as kafka-rest decodes it)", () => {
   it.each([
@@ -44,7 +34,7 @@ describe("binary data (Guava's base64, as kafka-rest decodes it)", () => {
     "=Zm9v",
   ])("refuses %j with 400 and REST Proxy's message", (text) => {
     expect(decodeLenientBase64(text)).toBeNull();
-    const error = failure(() => decodeBinaryData(text));
+    const error = thrownRestError(() => decodeBinaryData(text));
     expect(error.status).toBe(400);
     expect(error.errorCode).toBe(400);
     expect(error.message).toBe(`Bad Request: data=${JSON.stringify(text)} is not a valid base64 string.`);
@@ -88,12 +78,12 @@ describe("binary data (Guava's base64, as kafka-rest decodes it)", () => {
     [{ a: 1 }, 'data={"a":1} is not a base64 string.'],
     [["Zm9v"], 'data=["Zm9v"] is not a base64 string.'],
   ])("refuses the non-string %j", (data, message) => {
-    const error = failure(() => decodeBinaryData(data));
+    const error = thrownRestError(() => decodeBinaryData(data));
     expect([error.status, error.errorCode, error.message]).toEqual([400, 400, `Bad Request: ${message}`]);
   });
 
   it("does not echo a huge value back in full", () => {
-    const error = failure(() => decodeBinaryData(`${"A".repeat(100_000)}!`));
+    const error = thrownRestError(() => decodeBinaryData(`${"A".repeat(100_000)}!`));
     expect(error.message.length).toBeLessThan(1200);
   });
 });

@@ -1,17 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { RestError } from "../../errors.ts";
+import { thrownRestError } from "../../testing.ts";
 import { parseJson } from "../json.ts";
 import { encodeV3Record, readV3Record, UnrecognizedFieldError, v3Error, v3Result } from "./v3-records.ts";
-
-function failure(fn: () => unknown): RestError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof RestError) return error;
-    throw error;
-  }
-  throw new Error("expected a RestError");
-}
 
 const encode = (input: unknown) => encodeV3Record(readV3Record(input), "t");
 
@@ -77,30 +68,30 @@ describe("readV3Record + encodeV3Record", () => {
     expect(encode({ timestamp: 1612552482 }).timestamp).toBe(1612552482000);
     expect(encode({ timestamp: 1612552482.5 }).timestamp).toBe(1612552482500);
     for (const bad of ["yesterday", "2021-02-05", "1612552482", true, -5, "1969-12-31T23:59:59Z"]) {
-      expect(failure(() => readV3Record({ timestamp: bad }))).toMatchObject({ status: 400, errorCode: 400 });
+      expect(thrownRestError(() => readV3Record({ timestamp: bad }))).toMatchObject({ status: 400, errorCode: 400 });
     }
   });
 
   it("takes partition_id as Jackson takes an Integer", () => {
     expect(encode({ partition_id: "3" }).partition).toBe(3);
     for (const bad of [1.5, "x", true, 2 ** 31, [1]]) {
-      expect(failure(() => readV3Record({ partition_id: bad }))).toMatchObject({ status: 400, errorCode: 400 });
+      expect(thrownRestError(() => readV3Record({ partition_id: bad }))).toMatchObject({ status: 400, errorCode: 400 });
     }
   });
 
   it("reports a negative partition_id as not found when encoding (REST Proxy: 40402)", () => {
     const request = readV3Record({ partition_id: -1 });
-    expect(failure(() => encodeV3Record(request, "t"))).toMatchObject({ errorCode: 40402 });
+    expect(thrownRestError(() => encodeV3Record(request, "t"))).toMatchObject({ errorCode: 40402 });
   });
 
   it("refuses bad BINARY and STRING data with kafka-rest's BadRequest messages", () => {
-    expect(failure(() => encode({ value: { type: "BINARY", data: "x" } })).message).toBe(
+    expect(thrownRestError(() => encode({ value: { type: "BINARY", data: "x" } })).message).toBe(
       'Bad Request: data="x" is not a valid base64 string.',
     );
-    expect(failure(() => encode({ value: { type: "BINARY", data: 1 } })).message).toBe(
+    expect(thrownRestError(() => encode({ value: { type: "BINARY", data: 1 } })).message).toBe(
       "Bad Request: data=1 is not a base64 string.",
     );
-    expect(failure(() => encode({ key: { type: "STRING", data: { a: 1 } } }))).toMatchObject({
+    expect(thrownRestError(() => encode({ key: { type: "STRING", data: { a: 1 } } }))).toMatchObject({
       status: 400,
       errorCode: 400,
       message: 'Bad Request: data={"a":1} is not a string.',
@@ -115,7 +106,7 @@ describe("readV3Record + encodeV3Record", () => {
       { schema_id: 1, data: "x" },
       { subject: "s", data: "x" },
     ]) {
-      expect(failure(() => encode({ value: data }))).toMatchObject({
+      expect(thrownRestError(() => encode({ value: data }))).toMatchObject({
         status: 422,
         errorCode: 42206,
         message: "Payload error. Schema Registry must be configured when using schemas.",
@@ -137,7 +128,7 @@ describe("readV3Record + encodeV3Record", () => {
       [{ schema_id: 1, schema_version: 2 }, "Only one of 'schema_id', 'schema_version' or 'schema' can be used."],
     ];
     for (const [value, message] of cases) {
-      expect(failure(() => readV3Record({ value }))).toMatchObject({ status: 400, errorCode: 400, message });
+      expect(thrownRestError(() => readV3Record({ value }))).toMatchObject({ status: 400, errorCode: 400, message });
     }
   });
 
@@ -148,7 +139,7 @@ describe("readV3Record + encodeV3Record", () => {
       { headers: [{ name: "a", value: null, x: 1 }] },
       { id: "1" },
     ]) {
-      const error = failure(() => readV3Record(input));
+      const error = thrownRestError(() => readV3Record(input));
       expect(error).toBeInstanceOf(UnrecognizedFieldError);
       expect(error.message).toMatch(/^Unrecognized field "(records|extra|x|id)"/);
     }
@@ -167,7 +158,7 @@ describe("readV3Record + encodeV3Record", () => {
       { key: { type: "binary", data: "" } }, // enum names are case-sensitive
       { key: { type: "XML", data: "" } },
     ]) {
-      expect(failure(() => readV3Record(input))).toMatchObject({ status: 400, errorCode: 400 });
+      expect(thrownRestError(() => readV3Record(input))).toMatchObject({ status: 400, errorCode: 400 });
     }
   });
 });
