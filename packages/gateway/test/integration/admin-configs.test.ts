@@ -31,10 +31,17 @@ describe("topic configs", () => {
     const put = await json("PUT", url, { value: "3600000" });
     doc.check("PUT", "/v3/clusters/{cluster_id}/topics/{topic_name}/configs/{name}", put);
     expect(put.status).toBe(204);
-    await eventually(async () => expect(await configValue(url)).toBe("3600000"));
-    const after = await call("GET", url);
-    expect(after.json).toMatchObject({ is_default: false, source: "DYNAMIC_TOPIC_CONFIG" });
-    expect(after.json.synonyms[0]).toEqual({ name: "retention.ms", value: "3600000", source: "DYNAMIC_TOPIC_CONFIG" });
+    // Any broker may answer a describe, and each applies the change from the metadata log on its
+    // own time: check the whole answer inside the wait.
+    await eventually(async () => {
+      const after = await call("GET", url);
+      expect(after.json).toMatchObject({ value: "3600000", is_default: false, source: "DYNAMIC_TOPIC_CONFIG" });
+      expect(after.json.synonyms[0]).toEqual({
+        name: "retention.ms",
+        value: "3600000",
+        source: "DYNAMIC_TOPIC_CONFIG",
+      });
+    });
 
     const reset = await call("DELETE", url);
     doc.check("DELETE", "/v3/clusters/{cluster_id}/topics/{topic_name}/configs/{name}", reset);
@@ -64,7 +71,8 @@ describe("topic configs", () => {
     await eventually(async () => expect(await configValue(policy)).toBe("compact"));
     await json("POST", alter, { data: [{ name: "cleanup.policy", operation: "DELETE" }] });
     await eventually(async () => expect(await configValue(policy)).toBe("delete"));
-    expect(await configValue(await v3(`/topics/${topic}/configs/retention.ms`))).toBe("7200000");
+    const retention = await v3(`/topics/${topic}/configs/retention.ms`);
+    await eventually(async () => expect(await configValue(retention)).toBe("7200000"));
   });
 
   it("refuses invalid names and values, and unknown topics", async () => {
@@ -182,13 +190,18 @@ describe("cluster-wide broker configs", () => {
         return r;
       });
       doc.check("GET", "/v3/clusters/{cluster_id}/broker-configs", list);
-      const get = await call("GET", url);
-      doc.check("GET", "/v3/clusters/{cluster_id}/broker-configs/{name}", get);
-      expect(get.json).toMatchObject({
-        value: "20000",
-        config_type: "BROKER",
-        source: "DYNAMIC_DEFAULT_BROKER_CONFIG",
+      // Each broker applies a cluster-wide default from the metadata log on its own time, and
+      // the list and the get may be answered by different brokers: wait for this one too.
+      const get = await eventually(async () => {
+        const r = await call("GET", url);
+        expect(r.json).toMatchObject({
+          value: "20000",
+          config_type: "BROKER",
+          source: "DYNAMIC_DEFAULT_BROKER_CONFIG",
+        });
+        return r;
       });
+      doc.check("GET", "/v3/clusters/{cluster_id}/broker-configs/{name}", get);
       expect(get.json.metadata.resource_name).toBe(
         `crn:///kafka=${await clusterId()}/broker-config=log.cleaner.backoff.ms`,
       );
