@@ -1,4 +1,5 @@
 /** Turns phase results into the ratios against their ceilings, a readable table, and one JSON line. */
+import os from "node:os";
 import type { PhaseResult, ScenarioName } from "./scenarios.ts";
 
 export interface RunInfo {
@@ -179,7 +180,7 @@ export function compare(phases: PhaseResult[], loadFractions: number[]): Compari
         "> 2",
         (r?.ratio ?? 0) > 2,
         one && many
-          ? `${int(many.recordsPerSec)} vs ${int(one.recordsPerSec)} records/s; machine busy ${cores(many.stats.machineBusy)} cores (1 gateway: ${cores(one.stats.machineBusy)})`
+          ? `${int(many.recordsPerSec)} vs ${int(one.recordsPerSec)} records/s; machine busy ${cores(many.stats.machineBusy)} of ${os.availableParallelism()} cores, broker ${cores(many.stats.brokerCpu)} (1 gateway: ${cores(one.stats.machineBusy)}, broker ${cores(one.stats.brokerCpu)})`
           : "",
       );
     }
