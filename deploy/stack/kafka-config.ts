@@ -10,7 +10,10 @@ export interface BrokerPlan {
   saslPort?: number;
 }
 
-/** A SASL_SSL listener with SCRAM-SHA-512 beside PLAINTEXT, for testing Wharf's Kafka security. */
+/**
+ * A SASL_SSL listener beside PLAINTEXT, for testing Wharf's Kafka security: SCRAM-SHA-512, and
+ * OAUTHBEARER with unsecured (unsigned) tokens that must carry OAUTHBEARER_SCOPE.
+ */
 export interface SaslSslPlan {
   /** PEM file with the broker's key and certificate. */
   keystore: string;
@@ -27,6 +30,11 @@ export interface ClusterPlan {
 }
 
 export const SCRAM_MECHANISM = "SCRAM-SHA-512";
+/**
+ * The scope every OAUTHBEARER token must hold on the SASL_SSL listener. Without a required scope the
+ * unsecured validator accepts any well-formed token, and a test could not show a refusal.
+ */
+export const OAUTHBEARER_SCOPE = "kafka";
 
 /** A Kafka Uuid as its tools print it: 16 random bytes, base64url without padding. */
 export function randomKafkaUuid(): string {
@@ -86,29 +94,38 @@ export function serverProperties(broker: BrokerPlan, cluster: ClusterPlan): stri
 }
 
 /**
- * Every listener here is PLAINTEXT without SASL, so every client — brokers, controllers, Wharf and
- * the test tools alike — is User:ANONYMOUS. Making ANONYMOUS the super user keeps the cluster and
- * Wharf working while ACLs are created, listed and deleted through the real StandardAuthorizer.
- * Enforcing ACLs against another principal would need a SASL listener, which this stack lacks.
+ * On the PLAINTEXT listeners every client — brokers, controllers, Wharf and the test tools alike —
+ * is User:ANONYMOUS. Making ANONYMOUS the super user keeps the cluster and Wharf working while ACLs
+ * are created, listed and deleted through the real StandardAuthorizer. ACLs are enforced against
+ * other principals only on the --sasl-ssl listener (OAUTHBEARER tokens name any subject).
  */
 function authorizerSettings(saslUser?: string): Record<string, string | boolean> {
   return {
     "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
-    // The SCRAM user of --sasl-ssl is a super user too: it stands for Wharf, not for a tenant.
+    // The --sasl-ssl user (its SCRAM password, or an OAUTHBEARER token with its name as subject) is
+    // a super user too: it stands for Wharf, not for a tenant. Other token subjects have no ACLs.
     "super.users": saslUser ? `User:ANONYMOUS;User:${saslUser}` : "User:ANONYMOUS",
     "allow.everyone.if.no.acl.found": false,
   };
 }
 
 /**
- * The SASL_SSL listener: SCRAM-SHA-512 only, PEM key store and trust store (KIP-651). Its users
- * come from `kafka-storage format --add-scram`, so they exist before the first broker starts.
+ * The SASL_SSL listener: SCRAM-SHA-512 and OAUTHBEARER, PEM key store and trust store (KIP-651).
+ * SCRAM users come from `kafka-storage format --add-scram`, so they exist before the first broker
+ * starts. OAUTHBEARER has no server callback handler, so Kafka's unsecured validator checks tokens
+ * (alg "none", subject = principal): a development setup, never one for production.
  */
 function saslSslSettings(sasl: SaslSslPlan): Record<string, string> {
   const prefix = "listener.name.sasl_ssl";
   return {
-    "sasl.enabled.mechanisms": SCRAM_MECHANISM,
+    [`${prefix}.sasl.enabled.mechanisms`]: `${SCRAM_MECHANISM},OAUTHBEARER`,
     [`${prefix}.scram-sha-512.sasl.jaas.config`]: "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+    [`${prefix}.oauthbearer.sasl.jaas.config`]: [
+      "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required",
+      // The broker logs in with a token of its own even though it never uses this listener itself.
+      'unsecuredLoginStringClaim_sub="broker"',
+      `unsecuredValidatorRequiredScope="${OAUTHBEARER_SCOPE}";`,
+    ].join(" "),
     [`${prefix}.ssl.keystore.type`]: "PEM",
     [`${prefix}.ssl.keystore.location`]: sasl.keystore,
     [`${prefix}.ssl.truststore.type`]: "PEM",

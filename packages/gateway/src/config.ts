@@ -8,6 +8,7 @@
  */
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
+import { oauthbearerProblem } from "./kafka/admin-security.ts";
 import type { SecurityConfig } from "./security/index.ts";
 import { parseSecurity, securityKeys } from "./security/settings.ts";
 
@@ -286,6 +287,9 @@ export function parseConfig(props: Record<string, string>): GatewayConfig {
     shutdownTimeoutMs: int("shutdown.timeout.ms", 30_000, 0),
     logLevel: logLevel as GatewayConfig["logLevel"],
   };
+  // As the admin client reads them (client.* then admin.*); librdkafka shares the client.* ones.
+  const oauthbearer = oauthbearerProblem({ ...kafka.client, ...kafka.admin });
+  if (oauthbearer) problems.push(`Kafka OAUTHBEARER (client.*, admin.*): ${oauthbearer}`);
   if (config.redisUrl && !config.internalListener) {
     problems.push('"internal.listener" is required when "redis.url" is set (nodes forward consumer requests to it)');
   }

@@ -1,12 +1,15 @@
 /**
- * Wharf to Kafka over SASL_SSL with SCRAM-SHA-512 (the stack's --sasl-ssl listener): librdkafka
+ * Wharf to Kafka over the stack's SASL_SSL listener (--sasl-ssl), with SCRAM-SHA-512 and with
+ * OAUTHBEARER (librdkafka's unsecured tokens, checked by Kafka's unsecured validator): librdkafka
  * producers and consumers through client.* settings, and the admin client from the same settings.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OAUTHBEARER_SCOPE } from "../../../../deploy/stack/kafka-config.ts";
 import { createGateway } from "../../src/gateway.ts";
 import { parseConfig } from "../../src/index.ts";
 import { createKafkaAdmin } from "../../src/kafka/admin-client.ts";
 import { silentLogger } from "../../src/log.ts";
+import { eventually, json, v3 } from "./admin-helpers.ts";
 import { createConsumer, instanceCall, readUntil } from "./consumer-helpers.ts";
 import { call, createTopic, stack, unique } from "./helpers.ts";
 import { type RunningGateway, startGateway } from "./security-helpers.ts";
@@ -24,6 +27,15 @@ const saslProps = (password: string) => ({
   "client.sasl.password": password,
   "client.ssl.ca.location": sasl().caFile,
 });
+/** `principal=... scope=...`: the stack's SASL user is a super user, any other subject has no ACLs. */
+const oauthProps = (tokenConfig: string) => ({
+  "bootstrap.servers": sasl().bootstrap,
+  "client.security.protocol": "SASL_SSL",
+  "client.sasl.mechanisms": "OAUTHBEARER",
+  "client.enable.sasl.oauthbearer.unsecure.jwt": "true",
+  "client.sasl.oauthbearer.config": tokenConfig,
+  "client.ssl.ca.location": sasl().caFile,
+});
 
 describe("Kafka over SASL_SSL with SCRAM-SHA-512", () => {
   let gateway: RunningGateway;
@@ -33,54 +45,154 @@ describe("Kafka over SASL_SSL with SCRAM-SHA-512", () => {
   afterAll(() => gateway?.close());
 
   it("produces and consumes with the right password", async () => {
-    const topic = await createTopic(unique("sasl"), 1);
-    expect(await readyStatus(gateway.url)).toBe(200);
-    const produced = await call("POST", `${gateway.url}/topics/${topic}`, {
-      headers: { "content-type": "application/vnd.kafka.json.v2+json" },
-      body: { records: [{ value: { n: 1 } }, { value: { n: 2 } }] },
-    });
-    expect(produced.status).toBe(200);
-    expect(produced.json.offsets.map((o: { error_code: unknown }) => o.error_code)).toEqual([null, null]);
-
-    const consumer = await createConsumer(gateway.url, unique("sasl-g"), "c1", { format: "json" });
-    await instanceCall(consumer, "POST", "/assignments", { partitions: [{ topic, partition: 0 }] });
-    await instanceCall(consumer, "POST", "/positions/beginning", { partitions: [{ topic, partition: 0 }] });
-    expect((await readUntil(consumer, 2)).map((r) => r.value)).toEqual([{ n: 1 }, { n: 2 }]);
-    await instanceCall(consumer, "DELETE", "");
+    await expectProduceAndConsume(gateway.url, "sasl");
   });
 
   it("gives the admin client the same TLS and SCRAM settings", async () => {
-    const good = createKafkaAdmin(parseConfig(saslProps(sasl().password)));
-    const bad = createKafkaAdmin(parseConfig(saslProps("not-the-password")));
-    try {
-      expect(await good.clusterId()).toMatch(/^[\w-]{22}$/);
-      await expect(bad.clusterId()).rejects.toMatchObject({ status: 503 });
-    } finally {
-      await Promise.all([good.close(), bad.close()]);
-    }
+    await expectAdminAccepts(saslProps(sasl().password), saslProps("not-the-password"));
   });
 
   it("refuses a wrong password: the gateway stays not-ready and produce answers a retriable 503", async () => {
-    const config = parseConfig({
-      ...saslProps("not-the-password"),
-      listeners: "http://127.0.0.1:0",
-      "log.level": "error",
-    });
-    const gateway = await createGateway(config, { log: silentLogger, audit: silentLogger });
-    const { url } = await gateway.listen();
+    await expectNotReady(saslProps("not-the-password"));
+  });
+});
+
+describe("Kafka over SASL_SSL with OAUTHBEARER", () => {
+  const wharfToken = () => `principal=${sasl().username} scope=${OAUTHBEARER_SCOPE}`;
+  let gateway: RunningGateway;
+  beforeAll(async () => {
+    gateway = await startGateway(oauthProps(wharfToken()));
+  });
+  afterAll(() => gateway?.close());
+
+  it("produces and consumes with a token that holds the required scope", async () => {
+    await expectProduceAndConsume(gateway.url, "oauth");
+  });
+
+  it("gives the admin client an equivalent token, refused by the broker without the scope", async () => {
+    const withoutScope = oauthProps(`principal=${sasl().username} scope=other`);
+    await expectAdminAccepts(oauthProps(wharfToken()), withoutScope);
+    // The broker's answer is what fails the connection, not a confused request after it.
+    const admin = createKafkaAdmin(parseConfig(withoutScope));
     try {
-      const ready = await call("GET", `${url}/readyz`);
-      expect(ready.status).toBe(503);
-      const produced = await call("POST", `${url}/topics/anything`, {
-        headers: { "content-type": "application/vnd.kafka.json.v2+json" },
-        body: { records: [{ value: 1 }] },
-      });
-      expect([produced.status, produced.json.error_code]).toEqual([503, 503]);
+      const error = await admin.client.metadata({ topics: [] }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(causes(error)).toContain('Kafka refused the OAUTHBEARER token: {"status":"insufficient_scope"');
     } finally {
-      await gateway.close();
+      await admin.close();
+    }
+  });
+
+  it("refuses a token without the required scope: the gateway stays not-ready and produce answers a retriable 503", async () => {
+    await expectNotReady(oauthProps(`principal=${sasl().username}`));
+  });
+
+  it("authorizes the token's subject: its ACLs allow one topic and refuse another with 403 / 40301", async () => {
+    const principal = unique("tenant");
+    const allowed = await createTopic(unique("oauth-acl-ok"), 1);
+    const refused = await createTopic(unique("oauth-acl-no"), 1);
+    for (const [topic, operation] of [
+      [allowed, "WRITE"],
+      [allowed, "DESCRIBE"],
+      [refused, "DESCRIBE"],
+    ] as const) {
+      const created = await json("POST", await v3("/acls"), {
+        resource_type: "TOPIC",
+        resource_name: topic,
+        pattern_type: "LITERAL",
+        principal: `User:${principal}`,
+        host: "*",
+        operation,
+        permission: "ALLOW",
+      });
+      expect(created.status, created.text).toBe(201);
+    }
+    const tenant = await startGateway(oauthProps(`principal=${principal} scope=${OAUTHBEARER_SCOPE}`));
+    try {
+      expect(await readyStatus(tenant.url)).toBe(200);
+      const produce = (topic: string) =>
+        call("POST", `${tenant.url}/topics/${topic}`, {
+          headers: { "content-type": "application/vnd.kafka.json.v2+json" },
+          body: { records: [{ value: { n: 1 } }] },
+        });
+      // The ACLs reach every broker through the metadata log within moments of their creation.
+      const written = await eventually(async () => {
+        const res = await produce(allowed);
+        expect(res.status, res.text).toBe(200);
+        return res;
+      });
+      expect(written.json.offsets[0]).toMatchObject({ partition: 0, error_code: null });
+      const denied = await produce(refused);
+      expect(denied.status, denied.text).toBe(403);
+      expect(denied.json.offsets.map((o: { error_code: unknown }) => o.error_code)).toEqual([40301]);
+      // The refusal is the record's, not the connection's: the same producer goes on writing.
+      expect((await produce(allowed)).status).toBe(200);
+    } finally {
+      await tenant.close();
     }
   });
 });
+
+async function expectProduceAndConsume(url: string, prefix: string): Promise<void> {
+  const topic = await createTopic(unique(prefix), 1);
+  expect(await readyStatus(url)).toBe(200);
+  const produced = await call("POST", `${url}/topics/${topic}`, {
+    headers: { "content-type": "application/vnd.kafka.json.v2+json" },
+    body: { records: [{ value: { n: 1 } }, { value: { n: 2 } }] },
+  });
+  expect(produced.status).toBe(200);
+  expect(produced.json.offsets.map((o: { error_code: unknown }) => o.error_code)).toEqual([null, null]);
+
+  const consumer = await createConsumer(url, unique(`${prefix}-g`), "c1", { format: "json" });
+  await instanceCall(consumer, "POST", "/assignments", { partitions: [{ topic, partition: 0 }] });
+  await instanceCall(consumer, "POST", "/positions/beginning", { partitions: [{ topic, partition: 0 }] });
+  expect((await readUntil(consumer, 2)).map((r) => r.value)).toEqual([{ n: 1 }, { n: 2 }]);
+  await instanceCall(consumer, "DELETE", "");
+}
+
+/** The admin client built from `good` reads the cluster id; the one from `bad` fails with a 503. */
+async function expectAdminAccepts(good: Record<string, string>, bad: Record<string, string>): Promise<void> {
+  const accepted = createKafkaAdmin(parseConfig(good));
+  const refused = createKafkaAdmin(parseConfig(bad));
+  try {
+    expect(await accepted.clusterId()).toMatch(/^[\w-]{22}$/);
+    await expect(refused.clusterId()).rejects.toMatchObject({ status: 503 });
+  } finally {
+    await Promise.all([accepted.close(), refused.close()]);
+  }
+}
+
+async function expectNotReady(props: Record<string, string>): Promise<void> {
+  const config = parseConfig({ ...props, listeners: "http://127.0.0.1:0", "log.level": "error" });
+  const gateway = await createGateway(config, { log: silentLogger, audit: silentLogger });
+  const { url } = await gateway.listen();
+  try {
+    const ready = await call("GET", `${url}/readyz`);
+    expect(ready.status).toBe(503);
+    const produced = await call("POST", `${url}/topics/anything`, {
+      headers: { "content-type": "application/vnd.kafka.json.v2+json" },
+      body: { records: [{ value: 1 }] },
+    });
+    expect([produced.status, produced.json.error_code]).toEqual([503, 503]);
+  } finally {
+    await gateway.close();
+  }
+}
+
+/** Every message in an error's chain of causes and inner errors, one per line. */
+function causes(error: unknown): string {
+  const messages: string[] = [];
+  const visit = (e: unknown) => {
+    if (!(e instanceof Error)) return;
+    messages.push(e.message);
+    visit(e.cause);
+    if (e instanceof AggregateError) for (const inner of e.errors) visit(inner);
+  };
+  visit(error);
+  return messages.join("\n");
+}
 
 /** /readyz once Kafka answered, or its last status after 30 s (producers connect in the background). */
 async function readyStatus(url: string): Promise<number> {
