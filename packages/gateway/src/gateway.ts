@@ -14,6 +14,7 @@ import type { GatewayConfig, Listener } from "./config.ts";
 import { createApp, createInternalApp } from "./http/app.ts";
 import { createHttpServer, type HttpServer } from "./http/server.ts";
 import { createStreamRegistry } from "./http/sse/streams.ts";
+import { topicAccessRefusal } from "./kafka/admin/topics.ts";
 import { createKafkaAdmin } from "./kafka/admin-client.ts";
 import { createProducerPool } from "./kafka/producer-pool.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -46,7 +47,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const log = options.log ?? createLogger(config.logLevel, { node: config.id });
   const metrics = createMetrics(config.id);
   const admin = createKafkaAdmin(config);
-  const producers = await createProducerPool(config, log, metrics);
+  const producers = await createProducerPool(config, log, metrics, {
+    explainMissingTopic: (topic) => topicAccessRefusal(admin, topic),
+  });
   const directory = config.redisUrl ? createRedisDirectory(config, log, metrics) : createMemoryDirectory();
 
   let internalAddress: string | null = null;

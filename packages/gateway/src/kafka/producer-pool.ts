@@ -75,8 +75,9 @@ export interface ProducerPool {
   /** A lane for a request that sends several times: all its sends go through one producer. */
   nextLane(): number;
   /**
-   * Partition count of a topic, or null when it does not exist. Counts are cached briefly; `fresh`
-   * asks the broker again (a partition beyond the cached count may have been added since).
+   * Partition count of a topic, or null when it does not exist; rejects with 403 / 40301 when
+   * Wharf's Kafka principal may not see it (see ProducerPoolOptions). Counts are cached briefly;
+   * `fresh` asks the broker again (a partition beyond the cached count may have been added since).
    */
   partitionCount(topic: string, fresh?: boolean): Promise<number | null>;
   readonly ready: boolean;
@@ -91,7 +92,21 @@ const isAcksZero = (properties: Record<string, unknown>) =>
 
 const recordBytes = (r: OutgoingRecord) => (r.key?.length ?? 0) + (r.value?.length ?? 0);
 
-export async function createProducerPool(config: GatewayConfig, log: Logger, metrics: Metrics): Promise<ProducerPool> {
+export interface ProducerPoolOptions {
+  /**
+   * Asked when metadata shows no such topic: librdkafka's binding drops the per-topic error, so a
+   * topic Wharf's Kafka principal may not describe looks just like a missing one. An error returned
+   * here (403 / 40301) is thrown instead of reporting the topic as unknown.
+   */
+  explainMissingTopic?: (topic: string) => Promise<RestError | null>;
+}
+
+export async function createProducerPool(
+  config: GatewayConfig,
+  log: Logger,
+  metrics: Metrics,
+  options: ProducerPoolOptions = {},
+): Promise<ProducerPool> {
   const producers: RawProducer[] = [];
   let next = 0;
   let inflightRecords = 0;
@@ -263,8 +278,13 @@ export async function createProducerPool(config: GatewayConfig, log: Logger, met
         const mapped = deliveryError(error as { code?: number; message?: string });
         throw new RestError(mapped.status, mapped.errorCode, mapped.message);
       }
+      if (partitions === null) {
+        const refusal = await options.explainMissingTopic?.(topic);
+        if (refusal) throw refusal;
+        return null;
+      }
       // Only positive answers are cached, so a topic created a moment ago is usable at once.
-      if (partitions !== null) topicCache.set(topic, { partitions, expires: Date.now() + 30_000 });
+      topicCache.set(topic, { partitions, expires: Date.now() + 30_000 });
       return partitions;
     },
 

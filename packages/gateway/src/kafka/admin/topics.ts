@@ -5,6 +5,7 @@
  * binding takes neither assignments nor validate_only, and reports nothing back).
  */
 import type Kafka from "@confluentinc/kafka-javascript";
+import { RestError } from "../../errors.ts";
 import type { KafkaAdmin } from "../admin-client.ts";
 import { kafkaCall, toRestError, UNKNOWN_TOPIC_OR_PARTITION } from "./errors.ts";
 import { validateCreateTopic } from "./protocol-calls.ts";
@@ -40,6 +41,20 @@ function toTopicInfo(description: Kafka.TopicDescription): TopicInfo {
       .sort((a, b) => a - b)
       .map((code) => aclOperations[code] ?? "UNKNOWN"),
   };
+}
+
+/**
+ * Why a topic the producers' metadata does not show is missing: a 403 / 40301 when Wharf's Kafka
+ * principal may not describe it (Kafka answers so for a topic that exists and for one that does
+ * not), or null when it is simply not there or the broker could not be asked.
+ */
+export async function topicAccessRefusal(admin: KafkaAdmin, topic: string): Promise<RestError | null> {
+  try {
+    await describeTopics(admin, [topic]);
+    return null;
+  } catch (error) {
+    return error instanceof RestError && error.status === 403 ? error : null;
+  }
 }
 
 /** The named topics; unknown ones are left out. */
