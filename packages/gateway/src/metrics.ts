@@ -73,6 +73,11 @@ export function createMetrics(nodeId: string) {
       help: "Records returned to consumer clients",
       registers: [registry],
     }),
+    consumerReadsAbandoned: new Counter({
+      name: "wharf_consumer_reads_abandoned_total",
+      help: "Record reads whose client left before the answer; their records went back for the next read",
+      registers: [registry],
+    }),
     forwards: new Counter({
       name: "wharf_forwards_total",
       help: "Consumer requests forwarded to the owning node, by outcome",

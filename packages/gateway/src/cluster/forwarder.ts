@@ -15,6 +15,8 @@ export interface ForwardRequest {
   body: Uint8Array;
   /** The authenticated principal (encoded), signed with the request; the owner checks it. */
   principal?: string;
+  /** Aborts the request to the owner (our client left). */
+  signal?: AbortSignal;
 }
 
 export interface Forwarder {
@@ -69,6 +71,7 @@ export function createForwarder(secret: string, metrics: Metrics, maxWaitMs: num
             ...signRequest(secret, request.method, request.pathAndQuery, request.body, request.principal),
           },
           body: request.body.length > 0 ? request.body : undefined,
+          signal: request.signal,
         });
         const eventStream = String(response.headers["content-type"] ?? "").startsWith("text/event-stream");
         const body = eventStream ? passThrough(response.body) : Buffer.from(await response.body.arrayBuffer());
@@ -82,6 +85,11 @@ export function createForwarder(secret: string, metrics: Metrics, maxWaitMs: num
         }
         return new Response(response.statusCode === 204 ? null : body, { status: response.statusCode, headers });
       } catch (error) {
+        if (request.signal?.aborted) {
+          // Our client left: nobody waits for an answer, and the owner is fine.
+          metrics.forwards.inc({ outcome: "abandoned" });
+          throw serviceUnavailable("The client closed the connection.");
+        }
         metrics.forwards.inc({ outcome: "error" });
         // The owner is unreachable (dying or just died): its lease lapses shortly and the next
         // request adopts the instance, so this is retriable, never a 404.

@@ -43,6 +43,13 @@ export function createInternalHandler(
         new RestError(401, ErrorCode.Unauthenticated, "Internal request is not signed with the cluster secret."),
       );
     }
-    return serve(new Request(request.url, { method: request.method, headers: request.headers }), { body });
+    // The signal goes along: a forwarding node that closes the request (its client left) ends a
+    // long-poll here too, and the read gives its records back.
+    return serve(
+      new Request(request.url, { method: request.method, headers: request.headers, signal: request.signal }),
+      {
+        body,
+      },
+    );
   };
 }

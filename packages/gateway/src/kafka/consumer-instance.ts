@@ -222,11 +222,20 @@ export class ConsumerInstance {
   /**
    * Reads records: answers once minBytes have arrived (any record when null), maxBytes would be
    * exceeded, or the timeout passes. Records kept for a later read stay in a small buffer.
+   *
+   * `gone` is the reader's connection: once it has closed (a load balancer's idle timeout, a
+   * client that gave up), the read stops waiting and gives back whatever it collected, so those
+   * records go to the next read instead of to a dead socket, and count as neither delivered nor
+   * committed. A reader that leaves after its answer was written cannot be told apart here.
    */
-  read(timeoutMs: number, maxBytes: number, minBytes: number | null): Promise<ConsumedMessage[]> {
+  read(timeoutMs: number, maxBytes: number, minBytes: number | null, gone?: AbortSignal): Promise<ConsumedMessage[]> {
     return this.#serial(async () => {
-      const out = await this.#collect(timeoutMs, maxBytes, minBytes);
+      const out = await this.#collect(timeoutMs, maxBytes, minBytes, gone);
       this.touch();
+      if (gone?.aborted) {
+        this.#buffer.unshift(...out);
+        return [];
+      }
       this.#markDelivered(out);
       return out;
     });
@@ -258,7 +267,12 @@ export class ConsumerInstance {
     });
   }
 
-  async #collect(timeoutMs: number, maxBytes: number, minBytes: number | null): Promise<ConsumedMessage[]> {
+  async #collect(
+    timeoutMs: number,
+    maxBytes: number,
+    minBytes: number | null,
+    gone?: AbortSignal,
+  ): Promise<ConsumedMessage[]> {
     if (this.subscription.kind === "none") {
       throw illegalState("Consumer is not subscribed to any topics or assigned any partitions");
     }
@@ -280,7 +294,7 @@ export class ConsumerInstance {
         out.push(this.#buffer.shift() as ConsumedMessage);
         bytes += size;
       }
-      if (full || (out.length > 0 && bytes >= threshold) || Date.now() >= deadline) break;
+      if (full || (out.length > 0 && bytes >= threshold) || Date.now() >= deadline || gone?.aborted) break;
       const polled = await this.#poller.poll();
       if (polled.length > 0) {
         this.#buffer.push(...polled);

@@ -177,3 +177,64 @@ describe("v2 consumer lifecycle through the load balancer", () => {
     await instanceCall(consumer, "DELETE", "");
   });
 });
+
+describe("a reader that leaves before its answer", () => {
+  /** Starts a long-poll for records and abandons it once the owner has begun waiting. */
+  async function abandonRead(base: string, group: string, owner: string): Promise<void> {
+    const before = await metric(owner, "wharf_consumer_reads_abandoned_total");
+    const leave = new AbortController();
+    const read = call("GET", `${base}/consumers/${group}/instances/c1/records?timeout=30000`, {
+      headers: { accept: V2_JSON_FORMAT },
+      signal: leave.signal,
+    }).catch((error: Error) => error);
+    await new Promise((r) => setTimeout(r, 500));
+    leave.abort();
+    expect(await read).toBeInstanceOf(Error);
+    // The owner notices (through the forwarding node, when there is one) and ends the read.
+    await expect
+      .poll(() => metric(owner, "wharf_consumer_reads_abandoned_total"), { timeout: 10_000, interval: 100 })
+      .toBe(before + 1);
+  }
+
+  it("keeps records that arrive after a forwarded reader left for the next read", async () => {
+    const topic = await createTopic(unique("gone-fwd"), 1);
+    const group = unique("g");
+    const owner = gatewayUrl(0);
+    const consumer = await createConsumer(owner, group, "c1", {
+      format: "json",
+      "consumer.request.timeout.ms": 30_000,
+    });
+    await instanceCall(consumer, "POST", "/assignments", { partitions: [{ topic, partition: 0 }] });
+
+    await abandonRead(gatewayUrl(1), group, owner);
+    await produceJson(topic, ["a", "b", "c"]);
+    const records = await readUntil({ ...consumer, base: gatewayUrl(1) }, 3, 20_000);
+    expect(records.map((r) => r.value)).toEqual(["a", "b", "c"]);
+  });
+
+  it("gives back the records a read had collected when its reader leaves", async () => {
+    const topic = await createTopic(unique("gone-own"), 1);
+    const group = unique("g");
+    const owner = gatewayUrl(2);
+    // fetch.min.bytes far above what is there: the read holds the records and waits for more.
+    const consumer = await createConsumer(owner, group, "c1", {
+      format: "json",
+      "consumer.request.timeout.ms": 30_000,
+      "fetch.min.bytes": 1_000_000,
+    });
+    await instanceCall(consumer, "POST", "/assignments", { partitions: [{ topic, partition: 0 }] });
+    await produceJson(topic, [1, 2, 3], owner);
+
+    await abandonRead(owner, group, owner);
+    const records = await readRecords(consumer, 1000);
+    expect(records.map((r) => [r.offset, r.value])).toEqual([
+      [0, 1],
+      [1, 2],
+      [2, 3],
+    ]);
+    // Nothing counts as delivered before the read that answered: a commit of "all consumed" is 3.
+    await instanceCall(consumer, "POST", "/offsets");
+    const committed = await instanceCall(consumer, "GET", "/offsets", { partitions: [{ topic, partition: 0 }] });
+    expect(committed.json.offsets).toEqual([{ topic, partition: 0, offset: 3, metadata: "" }]);
+  });
+});

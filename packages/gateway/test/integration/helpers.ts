@@ -39,7 +39,12 @@ export interface HttpResult {
 export async function call(
   method: string,
   url: string,
-  options: { headers?: Record<string, string>; body?: string | Buffer | object; dispatcher?: Dispatcher } = {},
+  options: {
+    headers?: Record<string, string>;
+    body?: string | Buffer | object;
+    dispatcher?: Dispatcher;
+    signal?: AbortSignal;
+  } = {},
 ): Promise<HttpResult> {
   const body =
     options.body === undefined || typeof options.body === "string" || Buffer.isBuffer(options.body)
@@ -50,6 +55,7 @@ export async function call(
     headers: options.headers,
     body,
     dispatcher: options.dispatcher,
+    signal: options.signal,
   });
   const text = await response.body.text();
   let json: unknown;

@@ -120,12 +120,15 @@ export function consumerRoutes({ config, metrics, host, locator, forwarder, stre
           headers: pickForwardedHeaders(c.req.raw.headers),
           body,
           principal: encodePrincipal(principalOf(c)),
+          // A client that leaves closes the request to the owner too, so the owner's read gives
+          // its records back instead of answering into the void (ConsumerInstance.read).
+          signal: c.req.raw.signal,
         });
         // The owner moved or gave the instance up: look it up afresh next time.
         if (response.status === 503 || response.status === 404) locator.forget(group, name);
         return response;
       } catch (error) {
-        locator.forget(group, name);
+        if (!c.req.raw.signal.aborted) locator.forget(group, name);
         throw error;
       }
     }
@@ -223,7 +226,9 @@ export function consumerRoutes({ config, metrics, host, locator, forwarder, stre
         ? Math.min(maxBytes, config.consumer.maxResponseBytes)
         : config.consumer.maxResponseBytes;
     const withMetadata = c.req.query("include_metadata") === "true";
-    const messages = await instance.read(wait, cap, instance.settings.fetchMinBytes);
+    const gone = c.req.raw.signal;
+    const messages = await instance.read(wait, cap, instance.settings.fetchMinBytes, gone);
+    if (gone.aborted) metrics.consumerReadsAbandoned.inc();
     metrics.recordsConsumed.inc(messages.length);
     const records = messages.map((m) => toRecord(m, format, withMetadata));
     return c.body(JSON.stringify(records), 200, { "content-type": accepted });
