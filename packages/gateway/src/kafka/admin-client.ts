@@ -6,6 +6,7 @@
 import { Admin } from "@platformatic/kafka";
 import type { GatewayConfig } from "../config.ts";
 import { kafkaRetriable } from "../errors.ts";
+import { messageChain } from "./admin/errors.ts";
 import { createRdkafkaAdmin, type RdkafkaAdmin } from "./admin/rdkafka.ts";
 import { adminSecurityOptions } from "./admin-security.ts";
 
@@ -38,7 +39,7 @@ export function createKafkaAdmin(config: GatewayConfig): KafkaAdmin {
         clusterId = metadata.id;
         return clusterId;
       } catch (error) {
-        throw kafkaRetriable(`cannot read cluster metadata: ${(error as Error).message}`);
+        throw kafkaRetriable(`cannot read cluster metadata: ${messageChain(error)}`);
       }
     },
     close: async () => {

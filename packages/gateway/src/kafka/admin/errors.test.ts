@@ -1,7 +1,7 @@
 import { MultipleErrors, ProtocolError, ResponseError } from "@platformatic/kafka";
 import { describe, expect, it } from "vitest";
 import { RestError } from "../../errors.ts";
-import { kafkaFailure, toRestError } from "./errors.ts";
+import { kafkaFailure, messageChain, toRestError } from "./errors.ts";
 
 /** What @platformatic/kafka throws: a ProtocolError inside a ResponseError inside MultipleErrors. */
 const platformatic = (code: number, message: string | null) =>
@@ -60,5 +60,37 @@ describe("admin error mapping", () => {
   it("passes RestErrors through", () => {
     const error = new RestError(404, 404, "HTTP 404 Not Found");
     expect(toRestError(error)).toBe(error);
+  });
+});
+
+describe("messageChain", () => {
+  it("follows causes and nested errors, each message once", () => {
+    const reason = new Error("Kafka refused the OAUTHBEARER token: insufficient_scope");
+    const connect = new Error("Connection to 10.0.0.5:9093 failed", { cause: reason });
+    const outer = Object.assign(new Error("Cannot connect to any broker"), { errors: [connect, connect] });
+    expect(messageChain(outer)).toBe(
+      "Cannot connect to any broker: Connection to 10.0.0.5:9093 failed: Kafka refused the OAUTHBEARER token: insufficient_scope",
+    );
+  });
+
+  it("survives cycles and things that are not errors", () => {
+    const a = new Error("a");
+    const b = new Error("b", { cause: a });
+    Object.assign(a, { cause: b });
+    expect(messageChain(a)).toBe("a: b");
+    expect(messageChain("plain")).toBe("plain");
+  });
+
+  it("gives network failures without a Kafka code their causes", () => {
+    const error = Object.assign(new Error("Cannot connect to any broker"), {
+      code: "PLT_KFK_NETWORK",
+      cause: new Error("Kafka refused the token"),
+    });
+    const mapped = toRestError(error);
+    expect([mapped.status, mapped.errorCode, mapped.message]).toEqual([
+      500,
+      50003,
+      "Cannot connect to any broker: Kafka refused the token",
+    ]);
   });
 });

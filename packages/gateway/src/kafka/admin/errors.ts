@@ -89,6 +89,26 @@ export function kafkaFailure(error: unknown): KafkaFailure | null {
   return visit(error);
 }
 
+/**
+ * An error's message followed by those of its causes and nested errors, each once: clients such as
+ * @platformatic/kafka wrap the telling reason ("Kafka refused the OAUTHBEARER token") in a generic
+ * one ("Cannot connect to any broker").
+ */
+export function messageChain(error: unknown, limit = 8): string {
+  const messages: string[] = [];
+  const seen = new Set<unknown>();
+  const visit = (e: unknown) => {
+    if (!e || typeof e !== "object" || seen.has(e) || messages.length >= limit) return;
+    seen.add(e);
+    const { message, cause, errors } = e as { message?: unknown; cause?: unknown; errors?: unknown };
+    if (typeof message === "string" && message !== "" && !messages.includes(message)) messages.push(message);
+    for (const inner of Array.isArray(errors) ? errors : []) visit(inner);
+    visit(cause);
+  };
+  visit(error);
+  return messages.length > 0 ? messages.join(": ") : String(error);
+}
+
 export function toRestError(error: unknown): RestError {
   if (error instanceof RestError) return error;
   const failure = kafkaFailure(error);
@@ -96,9 +116,9 @@ export function toRestError(error: unknown): RestError {
     // Network errors and timeouts of @platformatic/kafka carry no Kafka code; both are worth a retry.
     const code = (error as { code?: unknown } | null)?.code;
     if (code === "PLT_KFK_NETWORK" || code === "PLT_KFK_TIMEOUT") {
-      return new RestError(500, ErrorCode.KafkaRetriable, (error as Error).message);
+      return new RestError(500, ErrorCode.KafkaRetriable, messageChain(error));
     }
-    return new RestError(500, ErrorCode.KafkaError, (error as Error)?.message ?? String(error));
+    return new RestError(500, ErrorCode.KafkaError, messageChain(error));
   }
   if (failure.code === UNKNOWN_TOPIC_OR_PARTITION) {
     return new RestError(404, 40403, failure.message);
