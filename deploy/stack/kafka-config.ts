@@ -11,8 +11,9 @@ export interface BrokerPlan {
 }
 
 /**
- * A SASL_SSL listener beside PLAINTEXT, for testing Wharf's Kafka security: SCRAM-SHA-512, and
- * OAUTHBEARER with unsecured (unsigned) tokens that must carry OAUTHBEARER_SCOPE.
+ * A SASL_SSL listener beside PLAINTEXT, for testing Wharf's Kafka security: PLAIN, SCRAM-SHA-256 and
+ * SCRAM-SHA-512 for one user and password, and OAUTHBEARER with unsecured (unsigned) tokens that
+ * must carry OAUTHBEARER_SCOPE.
  */
 export interface SaslSslPlan {
   /** PEM file with the broker's key and certificate. */
@@ -29,7 +30,11 @@ export interface ClusterPlan {
   saslSsl?: SaslSslPlan | null;
 }
 
+/** The mechanism the stack's JSON info names; its user and password work with PLAIN and SCRAM-SHA-256 too. */
 export const SCRAM_MECHANISM = "SCRAM-SHA-512";
+const SCRAM_MECHANISMS = ["SCRAM-SHA-256", SCRAM_MECHANISM] as const;
+/** Every mechanism the SASL_SSL listener accepts. */
+export const SASL_MECHANISMS = ["PLAIN", ...SCRAM_MECHANISMS, "OAUTHBEARER"] as const;
 /**
  * The scope every OAUTHBEARER token must hold on the SASL_SSL listener. Without a required scope the
  * unsecured validator accepts any well-formed token, and a test could not show a refusal.
@@ -102,7 +107,7 @@ export function serverProperties(broker: BrokerPlan, cluster: ClusterPlan): stri
 function authorizerSettings(saslUser?: string): Record<string, string | boolean> {
   return {
     "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
-    // The --sasl-ssl user (its SCRAM password, or an OAUTHBEARER token with its name as subject) is
+    // The --sasl-ssl user (its password, or an OAUTHBEARER token with its name as subject) is
     // a super user too: it stands for Wharf, not for a tenant. Other token subjects have no ACLs.
     "super.users": saslUser ? `User:ANONYMOUS;User:${saslUser}` : "User:ANONYMOUS",
     "allow.everyone.if.no.acl.found": false,
@@ -110,16 +115,25 @@ function authorizerSettings(saslUser?: string): Record<string, string | boolean>
 }
 
 /**
- * The SASL_SSL listener: SCRAM-SHA-512 and OAUTHBEARER, PEM key store and trust store (KIP-651).
- * SCRAM users come from `kafka-storage format --add-scram`, so they exist before the first broker
- * starts. OAUTHBEARER has no server callback handler, so Kafka's unsecured validator checks tokens
- * (alg "none", subject = principal): a development setup, never one for production.
+ * The SASL_SSL listener: PLAIN, SCRAM-SHA-256/512 and OAUTHBEARER, PEM key store and trust store
+ * (KIP-651). SCRAM users come from `kafka-storage format --add-scram`, so they exist before the first
+ * broker starts; the PLAIN user is in the listener's JAAS config (server.properties holds its
+ * password, as the stack's JSON info does). OAUTHBEARER has no server callback handler, so Kafka's
+ * unsecured validator checks tokens (alg "none", subject = principal): a development setup, never
+ * one for production.
  */
 function saslSslSettings(sasl: SaslSslPlan): Record<string, string> {
   const prefix = "listener.name.sasl_ssl";
   return {
-    [`${prefix}.sasl.enabled.mechanisms`]: `${SCRAM_MECHANISM},OAUTHBEARER`,
-    [`${prefix}.scram-sha-512.sasl.jaas.config`]: "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+    [`${prefix}.sasl.enabled.mechanisms`]: SASL_MECHANISMS.join(","),
+    // Kafka's default PLAIN callback handler checks user_<name>="<password>" entries.
+    [`${prefix}.plain.sasl.jaas.config`]: `org.apache.kafka.common.security.plain.PlainLoginModule required user_${sasl.username}="${sasl.password}";`,
+    ...Object.fromEntries(
+      SCRAM_MECHANISMS.map((m) => [
+        `${prefix}.${m.toLowerCase()}.sasl.jaas.config`,
+        "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+      ]),
+    ),
     [`${prefix}.oauthbearer.sasl.jaas.config`]: [
       "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required",
       // The broker logs in with a token of its own even though it never uses this listener itself.
@@ -133,9 +147,9 @@ function saslSslSettings(sasl: SaslSslPlan): Record<string, string> {
   };
 }
 
-/** `--add-scram` for kafka-storage format. */
-export function scramCredential(sasl: Pick<SaslSslPlan, "username" | "password">): string {
-  return `${SCRAM_MECHANISM}=[name=${sasl.username},password=${sasl.password}]`;
+/** The `--add-scram` arguments for kafka-storage format: the user, with each SCRAM mechanism. */
+export function scramCredentialArgs(sasl: Pick<SaslSslPlan, "username" | "password">): string[] {
+  return SCRAM_MECHANISMS.flatMap((m) => ["--add-scram", `${m}=[name=${sasl.username},password=${sasl.password}]`]);
 }
 
 /** Log4j2 configuration: everything to one file in the broker's directory, nothing on the console. */

@@ -11,7 +11,7 @@ import {
   randomKafkaUuid,
   type SaslSslPlan,
   SCRAM_MECHANISM,
-  scramCredential,
+  scramCredentialArgs,
   serverProperties,
 } from "./kafka-config.ts";
 import { probeCluster } from "./kafka-probe.ts";
@@ -24,7 +24,7 @@ export interface KafkaOptions {
   /** 1 or 3, as validated by the caller: each node is both broker and controller (voter). */
   brokers: number;
   authorizer: boolean;
-  /** Add a SASL_SSL listener (SCRAM-SHA-512, certificates from a CA made in <dir>/tls). */
+  /** Add a SASL_SSL listener (PLAIN, SCRAM-SHA-256/512, OAUTHBEARER; certificates from a CA made in <dir>/tls). */
   saslSsl?: boolean;
   /** The stack's directory; brokers live in <dir>/kafka/broker-<id>. */
   dir: string;
@@ -81,7 +81,7 @@ export async function startKafka(options: KafkaOptions): Promise<KafkaState> {
           "-c",
           configFile(broker),
           ...quorum,
-          ...(cluster.saslSsl ? ["--add-scram", scramCredential(cluster.saslSsl)] : []),
+          ...(cluster.saslSsl ? scramCredentialArgs(cluster.saslSsl) : []),
         ],
         { ...process.env, CLASSPATH: classpath },
       );
@@ -133,7 +133,7 @@ async function planCluster(options: KafkaOptions): Promise<ClusterPlan> {
   return { brokers, authorizer: options.authorizer };
 }
 
-/** A CA and one broker certificate (all brokers are 127.0.0.1), and a random SCRAM password. */
+/** A CA and one broker certificate (all brokers are 127.0.0.1), and a random password for the SASL user. */
 async function saslSslPlan(dir: string): Promise<SaslSslPlan> {
   const ca = await createTestCa(join(dir, "tls"), "Wharf stack CA");
   const broker = await ca.issue("broker", { cn: "localhost", server: true });

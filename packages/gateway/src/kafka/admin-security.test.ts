@@ -101,6 +101,30 @@ describe("unsecuredJwt", () => {
   });
 });
 
+describe("adminSecurityOptions with a username and password", () => {
+  it.each(["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"])(
+    "passes %s with the user's credentials, over TLS",
+    (mechanism) => {
+      const options = adminSecurityOptions({
+        "security.protocol": "SASL_SSL",
+        "sasl.mechanisms": mechanism,
+        "sasl.username": "wharf",
+        "sasl.password": "secret",
+      });
+      expect(options).toEqual({
+        tls: { rejectUnauthorized: true },
+        sasl: { mechanism, username: "wharf", password: "secret" },
+      });
+    },
+  );
+
+  it("refuses a mechanism the admin client cannot speak", () => {
+    expect(() => adminSecurityOptions({ "security.protocol": "SASL_SSL", "sasl.mechanisms": "GSSAPI" })).toThrow(
+      /SASL mechanism GSSAPI is not supported/,
+    );
+  });
+});
+
 describe("adminSecurityOptions with OAUTHBEARER", () => {
   it("gives the admin client a fresh unsecured token per connection, with the extensions", async () => {
     const { sasl } = adminSecurityOptions(oauth("principal=wharf scope=kafka extension_tenant=blue"));

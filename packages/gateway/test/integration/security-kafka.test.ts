@@ -1,7 +1,8 @@
 /**
- * Wharf to Kafka over the stack's SASL_SSL listener (--sasl-ssl), with SCRAM-SHA-512 and with
- * OAUTHBEARER (librdkafka's unsecured tokens, checked by Kafka's unsecured validator): librdkafka
- * producers and consumers through client.* settings, and the admin client from the same settings.
+ * Wharf to Kafka over the stack's SASL_SSL listener (--sasl-ssl), with PLAIN, SCRAM-SHA-256,
+ * SCRAM-SHA-512 and OAUTHBEARER (librdkafka's unsecured tokens, checked by Kafka's unsecured
+ * validator): librdkafka producers and consumers through client.* settings, and the admin client
+ * from the same settings.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OAUTHBEARER_SCOPE } from "../../../../deploy/stack/kafka-config.ts";
@@ -19,10 +20,11 @@ const sasl = () => {
   if (!info) throw new Error("the test stack was started without --sasl-ssl");
   return info;
 };
-const saslProps = (password: string) => ({
+/** The stack's SASL user has the same password for PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512. */
+const saslProps = (mechanism: string, password: string) => ({
   "bootstrap.servers": sasl().bootstrap,
   "client.security.protocol": "SASL_SSL",
-  "client.sasl.mechanisms": sasl().mechanism,
+  "client.sasl.mechanisms": mechanism,
   "client.sasl.username": sasl().username,
   "client.sasl.password": password,
   "client.ssl.ca.location": sasl().caFile,
@@ -37,24 +39,33 @@ const oauthProps = (tokenConfig: string) => ({
   "client.ssl.ca.location": sasl().caFile,
 });
 
-describe("Kafka over SASL_SSL with SCRAM-SHA-512", () => {
+const PASSWORD_MECHANISMS = ["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] as const;
+
+describe.each(PASSWORD_MECHANISMS)("Kafka over SASL_SSL with %s", (mechanism) => {
+  const props = (password: string) => saslProps(mechanism, password);
   let gateway: RunningGateway;
   beforeAll(async () => {
-    gateway = await startGateway(saslProps(sasl().password));
+    gateway = await startGateway(props(sasl().password));
   });
   afterAll(() => gateway?.close());
 
   it("produces and consumes with the right password", async () => {
-    await expectProduceAndConsume(gateway.url, "sasl");
+    await expectProduceAndConsume(gateway.url, `sasl-${mechanism.toLowerCase()}`);
   });
 
-  it("gives the admin client the same TLS and SCRAM settings", async () => {
-    await expectAdminAccepts(saslProps(sasl().password), saslProps("not-the-password"));
+  it("gives the admin client the same TLS and SASL settings", async () => {
+    await expectAdminAccepts(props(sasl().password), props("not-the-password"));
   });
+});
 
-  it("refuses a wrong password: the gateway stays not-ready and produce answers a retriable 503", async () => {
-    await expectNotReady(saslProps("not-the-password"));
-  });
+describe("Kafka over SASL_SSL with a wrong password", () => {
+  // Each refusal waits out a producer's connection timeout (15 s): side by side they cost one wait.
+  it.concurrent.each(PASSWORD_MECHANISMS)(
+    "%s: the gateway stays not-ready and produce answers a retriable 503",
+    async (mechanism) => {
+      await expectNotReady(saslProps(mechanism, "not-the-password"));
+    },
+  );
 });
 
 describe("Kafka over SASL_SSL with OAUTHBEARER", () => {
@@ -192,6 +203,8 @@ async function expectNotReady(props: Record<string, string>): Promise<void> {
       body: { records: [{ value: 1 }] },
     });
     expect([produced.status, produced.json.error_code]).toEqual([503, 503]);
+    // By now a gateway with the right credentials would long be ready.
+    expect((await call("GET", `${url}/readyz`)).status).toBe(503);
   } finally {
     await gateway.close();
   }
