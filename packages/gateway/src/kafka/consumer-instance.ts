@@ -52,6 +52,8 @@ type RawConsumer = InstanceType<typeof Kafka.KafkaConsumer> & {
   commitCb(offsets: TopicPartitionOffset[], cb: (error: Kafka.LibrdKafkaError | null) => void): void;
 };
 
+/** Kafka errors on the way to a group's coordinator that pass by themselves (and a local timeout). */
+const coordinatorBusy = new Set([14, 15, 16, -185]);
 const OFFSET_BEGINNING = -2;
 const OFFSET_END = -1;
 
@@ -152,14 +154,46 @@ export class ConsumerInstance {
   }
 
   assign(partitions: TopicPartition[]): Promise<void> {
-    return this.#serial(() => {
+    return this.#serial(async () => {
       if (this.subscription.kind === "topics" || this.subscription.kind === "pattern") {
         throw illegalState("Subscription to topics, partitions and pattern are mutually exclusive");
       }
+      const start = await this.#startOffsets(partitions);
       this.#buffer = [];
-      this.#consumer.assign(partitions.map(({ topic, partition }) => ({ topic, partition })));
+      this.#consumer.assign(start);
       this.subscription = { kind: "assignment", partitions };
     });
+  }
+
+  /**
+   * Where each assigned partition starts: its committed offset, else where auto.offset.reset says.
+   * Given to assign() explicitly so that librdkafka does not look the committed offsets up itself:
+   * when that lookup meets a coordinator that is not (yet) one, as on a fresh cluster or while a
+   * broker restarts, librdkafka 2.x never retries it and the partition never starts fetching
+   * (librdkafka issue #5586; seen here on a fresh 3-broker stack).
+   */
+  async #startOffsets(partitions: TopicPartition[]): Promise<Kafka.Assignment[]> {
+    const deadline = Date.now() + this.#kafkaTimeoutMs;
+    for (;;) {
+      try {
+        const committed = await new Promise<Kafka.TopicPartitionOffset[]>((resolve, reject) =>
+          this.#consumer.committed(partitions, Math.max(1000, deadline - Date.now()), (error, result) =>
+            error ? reject(error) : resolve(result),
+          ),
+        );
+        return partitions.map(({ topic, partition }) => {
+          const found = committed.find((c) => c.topic === topic && c.partition === partition);
+          const offset = typeof found?.offset === "number" && found.offset >= 0 ? found.offset : this.#resetTo;
+          return offset === null ? { topic, partition } : { topic, partition, offset };
+        });
+      } catch (error) {
+        const failure = error as { code?: number; message?: string };
+        if (!coordinatorBusy.has(failure.code ?? 0) || Date.now() >= deadline) {
+          throw new RestError(500, ErrorCode.KafkaRetriable, `Cannot read committed offsets: ${failure.message}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
   }
 
   unsubscribe(): Promise<void> {

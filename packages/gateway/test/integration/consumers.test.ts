@@ -196,15 +196,22 @@ describe("a reader that leaves before its answer", () => {
       .toBe(before + 1);
   }
 
-  it("keeps records that arrive after a forwarded reader left for the next read", async () => {
-    const topic = await createTopic(unique("gone-fwd"), 1);
+  /** A json consumer created on `owner` (so owned there), assigned a fresh one-partition topic. */
+  async function assignedConsumer(owner: string, config: Record<string, unknown> = {}) {
+    const topic = await createTopic(unique("gone"), 1);
     const group = unique("g");
-    const owner = gatewayUrl(0);
     const consumer = await createConsumer(owner, group, "c1", {
       format: "json",
       "consumer.request.timeout.ms": 30_000,
+      ...config,
     });
     await instanceCall(consumer, "POST", "/assignments", { partitions: [{ topic, partition: 0 }] });
+    return { topic, group, consumer };
+  }
+
+  it("keeps records that arrive after a forwarded reader left for the next read", async () => {
+    const owner = gatewayUrl(0);
+    const { topic, group, consumer } = await assignedConsumer(owner);
 
     await abandonRead(gatewayUrl(1), group, owner);
     await produceJson(topic, ["a", "b", "c"]);
@@ -213,16 +220,9 @@ describe("a reader that leaves before its answer", () => {
   });
 
   it("gives back the records a read had collected when its reader leaves", async () => {
-    const topic = await createTopic(unique("gone-own"), 1);
-    const group = unique("g");
     const owner = gatewayUrl(2);
     // fetch.min.bytes far above what is there: the read holds the records and waits for more.
-    const consumer = await createConsumer(owner, group, "c1", {
-      format: "json",
-      "consumer.request.timeout.ms": 30_000,
-      "fetch.min.bytes": 1_000_000,
-    });
-    await instanceCall(consumer, "POST", "/assignments", { partitions: [{ topic, partition: 0 }] });
+    const { topic, group, consumer } = await assignedConsumer(owner, { "fetch.min.bytes": 1_000_000 });
     await produceJson(topic, [1, 2, 3], owner);
 
     await abandonRead(owner, group, owner);
