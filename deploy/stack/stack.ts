@@ -20,7 +20,7 @@ export interface StackOptions {
   lbPort?: number;
   /** Enable Kafka's StandardAuthorizer (User:ANONYMOUS is super user). */
   authorizer?: boolean;
-  /** Add a SASL_SSL listener with SCRAM-SHA-512 to every broker (PLAINTEXT stays for other clients). */
+  /** Add a SASL_SSL listener (PLAIN, SCRAM-SHA-256/512, OAUTHBEARER) to every broker (PLAINTEXT stays for other clients). */
   saslSsl?: boolean;
   /** Reuse an existing cluster ("host:port,...") and start no broker. */
   kafka?: string;

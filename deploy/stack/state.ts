@@ -79,7 +79,7 @@ export interface StackInfo {
   lb: string | null;
   gateways: { id: string; url: string; internalUrl: string; pid: number }[];
   kafka: string;
-  /** With --sasl-ssl: where and how to reach the brokers over SASL_SSL (SCRAM-SHA-512). */
+  /** With --sasl-ssl: where and how to reach the brokers over SASL_SSL (`mechanism` names one of those the listener accepts). */
   saslSsl: SaslSslInfo | null;
   brokers: { id: number; pid: number; port: number }[];
   redis: string | null;

@@ -41,7 +41,7 @@ export default async function setup(project: TestProject) {
     brokers,
     // StandardAuthorizer on (ANONYMOUS is super user) so the ACL endpoints run for real.
     authorizer: true,
-    // A SASL_SSL listener (SCRAM-SHA-512) beside PLAINTEXT, for the Kafka security tests.
+    // A SASL_SSL listener (PLAIN, SCRAM-SHA-256/512, OAUTHBEARER) beside PLAINTEXT, for the Kafka security tests.
     saslSsl: true,
     gateways: 3,
     lb: true,
