@@ -8,7 +8,7 @@
  */
 import Kafka from "@confluentinc/kafka-javascript";
 import type { GatewayConfig } from "../config.ts";
-import { ErrorCode, RestError } from "../errors.ts";
+import { ErrorCode, kafkaRetriable, RestError } from "../errors.ts";
 import { consumerProperties } from "./librdkafka-config.ts";
 import { kafkaFailure, QueuePoller } from "./queue-poller.ts";
 
@@ -189,7 +189,7 @@ export class ConsumerInstance {
       } catch (error) {
         const failure = error as { code?: number; message?: string };
         if (!coordinatorBusy.has(failure.code ?? 0) || Date.now() >= deadline) {
-          throw new RestError(500, ErrorCode.KafkaRetriable, `Cannot read committed offsets: ${failure.message}`);
+          throw kafkaRetriable(`cannot read committed offsets: ${failure.message}`);
         }
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
