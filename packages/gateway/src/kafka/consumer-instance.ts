@@ -188,9 +188,9 @@ export class ConsumerInstance {
         });
       } catch (error) {
         const failure = error as { code?: number; message?: string };
-        if (!coordinatorBusy.has(failure.code ?? 0) || Date.now() >= deadline) {
-          throw kafkaRetriable(`cannot read committed offsets: ${failure.message}`);
-        }
+        // Refusals (a group Wharf may not read: 403) are the client's to see as they are.
+        if (!coordinatorBusy.has(failure.code ?? 0)) throw kafkaFailure(failure);
+        if (Date.now() >= deadline) throw kafkaRetriable(`cannot read committed offsets: ${failure.message}`);
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
     }
