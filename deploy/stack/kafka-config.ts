@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { pathToFileURL } from "node:url";
 import { HOST } from "./ports.ts";
 
 export interface BrokerPlan {
@@ -8,6 +9,8 @@ export interface BrokerPlan {
   dir: string;
   /** The SASL_SSL listener's port (--sasl-ssl). */
   saslPort?: number;
+  /** The OIDC listener's port (--sasl-ssl). */
+  oidcPort?: number;
 }
 
 /**
@@ -22,6 +25,22 @@ export interface SaslSslPlan {
   truststore: string;
   username: string;
   password: string;
+  oidc: OidcPlan;
+}
+
+/**
+ * A second SASL_SSL listener, named OIDC, whose only mechanism is OAUTHBEARER with signed tokens:
+ * Kafka checks their RS256 signature against a JWKS file, and their audience and issuer. The stack
+ * plays no identity provider; whoever holds the private key (a test's token endpoint) issues tokens.
+ */
+export interface OidcPlan {
+  /** The JWKS (public key only) the brokers read. */
+  jwksFile: string;
+  /** PEM (PKCS#8) RSA private key that signs tokens the brokers accept. */
+  privateKeyFile: string;
+  kid: string;
+  audience: string;
+  issuer: string;
 }
 
 export interface ClusterPlan {
@@ -61,7 +80,9 @@ export function serverProperties(broker: BrokerPlan, cluster: ClusterPlan): stri
   const replication = Math.min(count, 3);
   const minIsr = count >= 3 ? 2 : 1;
   const sasl = cluster.saslSsl && broker.saslPort ? { ...cluster.saslSsl, port: broker.saslPort } : null;
-  const saslListener = sasl ? `,SASL_SSL://${HOST}:${sasl.port}` : "";
+  const saslListener = sasl
+    ? `,SASL_SSL://${HOST}:${sasl.port}${broker.oidcPort ? `,OIDC://${HOST}:${broker.oidcPort}` : ""}`
+    : "";
   const settings: Record<string, string | number | boolean> = {
     "process.roles": "broker,controller",
     "node.id": broker.id,
@@ -70,7 +91,7 @@ export function serverProperties(broker: BrokerPlan, cluster: ClusterPlan): stri
     "advertised.listeners": `PLAINTEXT://${HOST}:${broker.port},CONTROLLER://${HOST}:${broker.controllerPort}${saslListener}`,
     "controller.listener.names": "CONTROLLER",
     "inter.broker.listener.name": "PLAINTEXT",
-    "listener.security.protocol.map": `PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${sasl ? ",SASL_SSL:SASL_SSL" : ""}`,
+    "listener.security.protocol.map": `PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${sasl ? ",SASL_SSL:SASL_SSL,OIDC:SASL_SSL" : ""}`,
     "log.dirs": `${broker.dir}/data`,
     "num.partitions": 3,
     "default.replication.factor": replication,
@@ -92,6 +113,7 @@ export function serverProperties(broker: BrokerPlan, cluster: ClusterPlan): stri
     "background.threads": 4,
     ...(cluster.authorizer ? authorizerSettings(sasl?.username) : {}),
     ...(sasl ? saslSslSettings(sasl) : {}),
+    ...(sasl ? oidcSettings(sasl) : {}),
   };
   return `${Object.entries(settings)
     .map(([key, value]) => `${key}=${value}`)
@@ -145,6 +167,43 @@ function saslSslSettings(sasl: SaslSslPlan): Record<string, string> {
     [`${prefix}.ssl.truststore.type`]: "PEM",
     [`${prefix}.ssl.truststore.location`]: sasl.truststore,
   };
+}
+
+/**
+ * The OIDC listener: OAUTHBEARER only, validated by Kafka's OAuthBearerValidatorCallbackHandler
+ * against the stack's JWKS file, with the expected audience and issuer (without them Kafka takes
+ * any token the key signed). Same key store and trust store as the SASL_SSL listener.
+ */
+function oidcSettings(sasl: SaslSslPlan): Record<string, string> {
+  const prefix = "listener.name.oidc";
+  return {
+    [`${prefix}.sasl.enabled.mechanisms`]: "OAUTHBEARER",
+    [`${prefix}.oauthbearer.sasl.server.callback.handler.class`]:
+      "org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler",
+    // The broker still logs in on every OAUTHBEARER listener, with Kafka's default (unsecured) login
+    // handler; it never uses this listener as a client.
+    [`${prefix}.oauthbearer.sasl.jaas.config`]:
+      'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="broker";',
+    [`${prefix}.sasl.oauthbearer.jwks.endpoint.url`]: jwksUrl(sasl.oidc),
+    [`${prefix}.sasl.oauthbearer.expected.audience`]: sasl.oidc.audience,
+    [`${prefix}.sasl.oauthbearer.expected.issuer`]: sasl.oidc.issuer,
+    [`${prefix}.ssl.keystore.type`]: "PEM",
+    [`${prefix}.ssl.keystore.location`]: sasl.keystore,
+    [`${prefix}.ssl.truststore.type`]: "PEM",
+    [`${prefix}.ssl.truststore.location`]: sasl.truststore,
+  };
+}
+
+function jwksUrl(oidc: OidcPlan): string {
+  return pathToFileURL(oidc.jwksFile).href;
+}
+
+/**
+ * Broker JVM options for the OIDC listener: Kafka 4 reads no OAuth URL (a file:// JWKS included)
+ * that is not on this allow-list, and refuses to start.
+ */
+export function oidcJvmOptions(sasl: SaslSslPlan): string[] {
+  return [`-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=${jwksUrl(sasl.oidc)}`];
 }
 
 /** The `--add-scram` arguments for kafka-storage format: the user, with each SCRAM mechanism. */

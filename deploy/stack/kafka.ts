@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +8,8 @@ import {
   type ClusterPlan,
   initialControllers,
   log4jProperties,
+  type OidcPlan,
+  oidcJvmOptions,
   randomKafkaUuid,
   type SaslSslPlan,
   SCRAM_MECHANISM,
@@ -24,7 +26,10 @@ export interface KafkaOptions {
   /** 1 or 3, as validated by the caller: each node is both broker and controller (voter). */
   brokers: number;
   authorizer: boolean;
-  /** Add a SASL_SSL listener (PLAIN, SCRAM-SHA-256/512, OAUTHBEARER; certificates from a CA made in <dir>/tls). */
+  /**
+   * Add a SASL_SSL listener (PLAIN, SCRAM-SHA-256/512, OAUTHBEARER; certificates from a CA made in
+   * <dir>/tls) and an OIDC one (OAUTHBEARER with tokens signed by a key made in <dir>/tls).
+   */
   saslSsl?: boolean;
   /** The stack's directory; brokers live in <dir>/kafka/broker-<id>. */
   dir: string;
@@ -90,7 +95,7 @@ export async function startKafka(options: KafkaOptions): Promise<KafkaState> {
 
   options.log(`starting ${cluster.brokers.length} broker(s) on ports ${cluster.brokers.map((b) => b.port).join(", ")}`);
   const started = cluster.brokers.map((broker) => {
-    const child = spawnBroker(broker, classpath);
+    const child = spawnBroker(broker, classpath, cluster.saslSsl ? oidcJvmOptions(cluster.saslSsl) : []);
     options.onSpawned({
       ...broker,
       pid: child.pid,
@@ -109,6 +114,13 @@ export async function startKafka(options: KafkaOptions): Promise<KafkaState> {
           mechanism: SCRAM_MECHANISM,
           username: sasl.username,
           password: sasl.password,
+          oidc: {
+            bootstrap: cluster.brokers.map((b) => `${HOST}:${b.oidcPort}`).join(","),
+            privateKeyFile: sasl.oidc.privateKeyFile,
+            kid: sasl.oidc.kid,
+            audience: sasl.oidc.audience,
+            issuer: sasl.oidc.issuer,
+          },
         }
       : null,
     brokers: started.map(({ broker, child }) => ({
@@ -127,7 +139,12 @@ async function planCluster(options: KafkaOptions): Promise<ClusterPlan> {
       port: await options.ports.take(`broker ${id}`),
       controllerPort: await options.ports.take(`controller ${id}`),
       dir: join(options.dir, "kafka", `broker-${id}`),
-      ...(options.saslSsl ? { saslPort: await options.ports.take(`broker ${id} SASL_SSL`) } : {}),
+      ...(options.saslSsl
+        ? {
+            saslPort: await options.ports.take(`broker ${id} SASL_SSL`),
+            oidcPort: await options.ports.take(`broker ${id} OIDC`),
+          }
+        : {}),
     });
   }
   return { brokers, authorizer: options.authorizer };
@@ -142,10 +159,23 @@ async function saslSslPlan(dir: string): Promise<SaslSslPlan> {
     truststore: ca.caCert,
     username: "wharf",
     password: randomBytes(12).toString("hex"),
+    oidc: createOidcSigningKey(ca.dir),
   };
 }
 
-function spawnBroker(broker: BrokerPlan, classpath: string): Spawned {
+/** An RSA key pair for the OIDC listener: the brokers get the public key as a JWKS, tests the private key. */
+function createOidcSigningKey(dir: string): OidcPlan {
+  const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const kid = `wharf-stack-${randomBytes(4).toString("hex")}`;
+  const jwksFile = join(dir, "jwks.json");
+  const privateKeyFile = join(dir, "oidc-signing.key");
+  writeFileSync(privateKeyFile, privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
+  const jwk = { ...publicKey.export({ format: "jwk" }), kid, alg: "RS256", use: "sig" };
+  writeFileSync(jwksFile, `${JSON.stringify({ keys: [jwk] }, null, 2)}\n`);
+  return { jwksFile, privateKeyFile, kid, audience: "wharf-stack-kafka", issuer: "https://oidc.wharf-stack.invalid" };
+}
+
+function spawnBroker(broker: BrokerPlan, classpath: string, jvmOptions: string[]): Spawned {
   return spawnDetached({
     command: javaBinary(),
     args: [
@@ -163,6 +193,7 @@ function spawnBroker(broker: BrokerPlan, classpath: string): Spawned {
       "-Djava.awt.headless=true",
       `-Dlog4j2.configurationFile=${log4jFile(broker)}`,
       `-Dkafka.logs.dir=${broker.dir}`,
+      ...jvmOptions,
       "kafka.Kafka",
       configFile(broker),
     ],

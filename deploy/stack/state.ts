@@ -30,6 +30,21 @@ export interface SaslSslInfo {
   mechanism: string;
   username: string;
   password: string;
+  /** The OIDC listener: OAUTHBEARER tokens signed with this key, for this audience and issuer. */
+  oidc: OidcInfo;
+}
+
+/** What a test's token endpoint needs to issue tokens the OIDC listener accepts (RS256 JWTs). */
+export interface OidcInfo {
+  bootstrap: string;
+  /** PEM (PKCS#8) RSA private key whose public half is in the brokers' JWKS. */
+  privateKeyFile: string;
+  /** The key's id in the JWKS: the `kid` a token's header must name. */
+  kid: string;
+  /** The `aud` claim the brokers require. */
+  audience: string;
+  /** The `iss` claim the brokers require. */
+  issuer: string;
 }
 
 export interface KafkaState {

@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseConfig } from "../config.ts";
 import {
@@ -169,6 +171,63 @@ describe("adminSecurityOptions with OAUTHBEARER", () => {
       "sasl.oauthbearer.token.endpoint.url": "https://idp.example/token",
     };
     expect(oauthbearerProblem(props)).toBeNull();
+  });
+});
+
+describe("OAUTHBEARER OIDC for the admin client", () => {
+  it("fetches a client-credentials token, keeps it until it is due for renewal, and names a refusing endpoint", async () => {
+    const seen: { authorization?: string; body: string }[] = [];
+    let status = 200;
+    const server = createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk) => {
+        body += chunk;
+      });
+      req.on("end", () => {
+        seen.push({ authorization: req.headers.authorization, body });
+        res.writeHead(status, { "content-type": "application/json" });
+        res.end(JSON.stringify(status === 200 ? { access_token: `token-${seen.length}`, expires_in: 3600 } : {}));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`;
+    const tokenOf = (extra: Record<string, string> = {}) => {
+      const sasl = adminSecurityOptions({
+        "security.protocol": "SASL_SSL",
+        "sasl.mechanisms": "OAUTHBEARER",
+        "sasl.oauthbearer.method": "oidc",
+        "sasl.oauthbearer.token.endpoint.url": url,
+        "sasl.oauthbearer.client.id": "wharf",
+        "sasl.oauthbearer.client.secret": "s3cret",
+        ...extra,
+      }).sasl;
+      return sasl?.token as () => Promise<string>;
+    };
+    try {
+      const token = tokenOf({ "sasl.oauthbearer.scope": "kafka" });
+      expect(await token()).toBe("token-1");
+      expect(await token()).toBe("token-1");
+      expect(seen).toEqual([
+        {
+          authorization: `Basic ${Buffer.from("wharf:s3cret").toString("base64")}`,
+          body: "grant_type=client_credentials&scope=kafka",
+        },
+      ]);
+      status = 401;
+      await expect(tokenOf()()).rejects.toThrow(new KafkaSecurityError("OIDC token endpoint answered 401"));
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("needs a token endpoint", () => {
+    expect(() =>
+      adminSecurityOptions({
+        "security.protocol": "SASL_SSL",
+        "sasl.mechanisms": "OAUTHBEARER",
+        "sasl.oauthbearer.method": "oidc",
+      }),
+    ).toThrow(/sasl.oauthbearer.method=oidc needs sasl.oauthbearer.token.endpoint.url/);
   });
 });
 
