@@ -5,10 +5,8 @@
  * token endpoint in this process, checked by Kafka against the stack's JWKS): librdkafka producers
  * and consumers through client.* settings, and the admin client from the same settings.
  */
-import { createPrivateKey, generateKeyPairSync, type KeyObject, sign } from "node:crypto";
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { createServer, type IncomingMessage } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OAUTHBEARER_SCOPE } from "../../../../deploy/stack/kafka-config.ts";
 import { createGateway } from "../../src/gateway.ts";
@@ -18,6 +16,7 @@ import { silentLogger } from "../../src/log.ts";
 import { eventually, json, v3 } from "./admin-helpers.ts";
 import { createConsumer, instanceCall, readUntil } from "./consumer-helpers.ts";
 import { call, createTopic, stack, unique } from "./helpers.ts";
+import { startTokenEndpoint, type TokenEndpoint } from "./oidc-token-endpoint.ts";
 import { type RunningGateway, startGateway } from "./security-helpers.ts";
 
 const sasl = () => {
@@ -171,7 +170,7 @@ describe("Kafka over SASL_SSL with OAUTHBEARER OIDC (client credentials, tokens 
   let endpoint: TokenEndpoint;
   let gateway: RunningGateway;
   beforeAll(async () => {
-    endpoint = await startTokenEndpoint({ key: stackSigningKey() });
+    endpoint = await startStackTokenEndpoint({ key: stackSigningKey() });
     gateway = await startGateway(oidcProps(endpoint.url));
   });
   afterAll(async () => {
@@ -185,7 +184,7 @@ describe("Kafka over SASL_SSL with OAUTHBEARER OIDC (client credentials, tokens 
   });
 
   it("gives the admin client the same client credentials, refused by the broker for a token it cannot verify", async () => {
-    const forged = await startTokenEndpoint({ key: otherSigningKey() });
+    const forged = await startStackTokenEndpoint({ key: otherSigningKey() });
     try {
       await expectAdminAccepts(oidcProps(endpoint.url), oidcProps(forged.url));
       // The admin client asked the token endpoint itself, and the broker refused what it got.
@@ -207,7 +206,7 @@ describe("Kafka over SASL_SSL with OAUTHBEARER OIDC (client credentials, tokens 
 });
 
 describe("Kafka over SASL_SSL with OIDC tokens the brokers refuse", () => {
-  const cases: [string, () => TokenEndpointOptions][] = [
+  const cases: [string, () => StackTokenOptions][] = [
     ["a token signed with another key", () => ({ key: otherSigningKey() })],
     ["a token for another audience", () => ({ key: stackSigningKey(), audience: "someone-else" })],
   ];
@@ -215,7 +214,7 @@ describe("Kafka over SASL_SSL with OIDC tokens the brokers refuse", () => {
   it.concurrent.each(cases)(
     "%s: the gateway stays not-ready and produce answers a retriable 503",
     async (_, options) => {
-      const endpoint = await startTokenEndpoint(options());
+      const endpoint = await startStackTokenEndpoint(options());
       try {
         await expectNotReady(oidcProps(endpoint.url));
         // The token endpoint answered: the refusal is the broker's.
@@ -291,89 +290,23 @@ const OIDC_CLIENT = { id: "wharf-gateway", secret: "oidc-client-secret" };
 const stackSigningKey = () => createPrivateKey(readFileSync(sasl().oidc.privateKeyFile));
 const otherSigningKey = () => generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey;
 
-interface TokenEndpointOptions {
+interface StackTokenOptions {
   key: KeyObject;
-  /** The `aud` claim; the stack's expected audience unless given. */
+  /** The stack's expected audience unless given. */
   audience?: string;
 }
 
-interface TokenEndpoint {
-  url: string;
-  /** How many tokens it handed out. */
-  issued(): number;
-  close(): Promise<void>;
-}
-
-/**
- * An OAuth 2.0 token endpoint for the client-credentials grant: it checks OIDC_CLIENT's id and
- * secret (HTTP Basic, or form fields) and answers with an RS256 JWT signed with `key`, naming the
- * stack's kid and issuer, and the stack's SASL user (a super user) as subject.
- */
-async function startTokenEndpoint(options: TokenEndpointOptions): Promise<TokenEndpoint> {
-  const { kid, issuer, audience } = sasl().oidc;
-  let issued = 0;
-  const server = createServer(async (req, res) => {
-    const answer = (status: number, body: object) => {
-      res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" });
-      res.end(JSON.stringify(body));
-    };
-    const form = new URLSearchParams(await readBody(req));
-    if (req.method !== "POST" || form.get("grant_type") !== "client_credentials") {
-      answer(400, { error: "unsupported_grant_type" });
-      return;
-    }
-    const client = clientCredentials(req, form);
-    if (client.id !== OIDC_CLIENT.id || client.secret !== OIDC_CLIENT.secret) {
-      answer(401, { error: "invalid_client" });
-      return;
-    }
-    const now = Math.floor(Date.now() / 1000);
-    const claims = {
-      iss: issuer,
-      aud: options.audience ?? audience,
-      sub: sasl().username,
-      iat: now,
-      exp: now + 3600,
-      scope: OAUTHBEARER_SCOPE,
-    };
-    issued++;
-    answer(200, { access_token: signJwt(claims, options.key, kid), token_type: "bearer", expires_in: 3600 });
+/** A token endpoint for the stack's OIDC listener: its kid, issuer and audience, the stack's SASL user. */
+const startStackTokenEndpoint = (options: StackTokenOptions) =>
+  startTokenEndpoint({
+    key: options.key,
+    kid: sasl().oidc.kid,
+    issuer: sasl().oidc.issuer,
+    audience: options.audience ?? sasl().oidc.audience,
+    subject: sasl().username,
+    scope: OAUTHBEARER_SCOPE,
+    client: OIDC_CLIENT,
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/oauth2/token`,
-    issued: () => issued,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
-}
-
-/** RFC 6749 2.3.1: HTTP Basic (each part form-encoded), or client_id and client_secret in the body. */
-function clientCredentials(req: IncomingMessage, form: URLSearchParams): { id?: string; secret?: string } {
-  const basic = /^Basic (.+)$/i.exec(req.headers.authorization ?? "");
-  if (!basic?.[1]) return { id: form.get("client_id") ?? undefined, secret: form.get("client_secret") ?? undefined };
-  const decoded = Buffer.from(basic[1], "base64").toString("utf8");
-  const colon = decoded.indexOf(":");
-  const part = (s: string) => decodeURIComponent(s.replaceAll("+", " "));
-  return colon < 0 ? {} : { id: part(decoded.slice(0, colon)), secret: part(decoded.slice(colon + 1)) };
-}
-
-/** A compact JWS (RFC 7515) with RS256: RSASSA-PKCS1-v1_5 over SHA-256, Node's default for an RSA key. */
-function signJwt(claims: object, key: KeyObject, kid: string): string {
-  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
-  const input = `${part({ alg: "RS256", typ: "JWT", kid })}.${part(claims)}`;
-  return `${input}.${sign("sha256", Buffer.from(input), key).toString("base64url")}`;
-}
 
 /** Every message in an error's chain of causes and inner errors, one per line. */
 function causes(error: unknown): string {
