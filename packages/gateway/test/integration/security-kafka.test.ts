@@ -88,16 +88,9 @@ describe("Kafka over SASL_SSL with OAUTHBEARER", () => {
     const withoutScope = oauthProps(`principal=${sasl().username} scope=other`);
     await expectAdminAccepts(oauthProps(wharfToken()), withoutScope);
     // The broker's answer is what fails the connection, not a confused request after it.
-    const admin = createKafkaAdmin(parseConfig(withoutScope));
-    try {
-      const error = await admin.client.metadata({ topics: [] }).then(
-        () => null,
-        (e: unknown) => e,
-      );
-      expect(causes(error)).toContain('Kafka refused the OAUTHBEARER token: {"status":"insufficient_scope"');
-    } finally {
-      await admin.close();
-    }
+    expect(await adminRefusal(withoutScope)).toContain(
+      'Kafka refused the OAUTHBEARER token: {"status":"insufficient_scope"',
+    );
   });
 
   it("refuses a token without the required scope: the gateway stays not-ready and produce answers a retriable 503", async () => {
@@ -189,16 +182,9 @@ describe("Kafka over SASL_SSL with OAUTHBEARER OIDC (client credentials, tokens 
       await expectAdminAccepts(oidcProps(endpoint.url), oidcProps(forged.url));
       // The admin client asked the token endpoint itself, and the broker refused what it got.
       expect(forged.issued()).toBeGreaterThan(0);
-      const admin = createKafkaAdmin(parseConfig(oidcProps(forged.url)));
-      try {
-        const error = await admin.client.metadata({ topics: [] }).then(
-          () => null,
-          (e: unknown) => e,
-        );
-        expect(causes(error)).toContain('Kafka refused the OAUTHBEARER token: {"status":"invalid_token"');
-      } finally {
-        await admin.close();
-      }
+      expect(await adminRefusal(oidcProps(forged.url))).toContain(
+        'Kafka refused the OAUTHBEARER token: {"status":"invalid_token"',
+      );
     } finally {
       await forged.close();
     }
@@ -307,6 +293,20 @@ const startStackTokenEndpoint = (options: StackTokenOptions) =>
     scope: OAUTHBEARER_SCOPE,
     client: OIDC_CLIENT,
   });
+
+/** Why the admin client cannot read metadata with these settings: every message of the failure. */
+async function adminRefusal(props: Record<string, string>): Promise<string> {
+  const admin = createKafkaAdmin(parseConfig(props));
+  try {
+    const error = await admin.client.metadata({ topics: [] }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    return causes(error);
+  } finally {
+    await admin.close();
+  }
+}
 
 /** Every message in an error's chain of causes and inner errors, one per line. */
 function causes(error: unknown): string {
