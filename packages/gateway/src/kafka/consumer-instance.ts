@@ -176,11 +176,7 @@ export class ConsumerInstance {
     const deadline = Date.now() + this.#kafkaTimeoutMs;
     for (;;) {
       try {
-        const committed = await new Promise<Kafka.TopicPartitionOffset[]>((resolve, reject) =>
-          this.#consumer.committed(partitions, Math.max(1000, deadline - Date.now()), (error, result) =>
-            error ? reject(error) : resolve(result),
-          ),
-        );
+        const committed = await this.#fetchCommitted(partitions, Math.max(1000, deadline - Date.now()));
         return partitions.map(({ topic, partition }) => {
           const found = committed.find((c) => c.topic === topic && c.partition === partition);
           const offset = typeof found?.offset === "number" && found.offset >= 0 ? found.offset : this.#resetTo;
@@ -393,13 +389,7 @@ export class ConsumerInstance {
         }
       }
       if (missing().length > 0) {
-        take(
-          await new Promise<Kafka.TopicPartitionOffset[]>((resolve, reject) =>
-            this.#consumer.committed(missing(), this.#kafkaTimeoutMs, (error, result) =>
-              error ? reject(kafkaFailure(error)) : resolve(result),
-            ),
-          ),
-        );
+        take(await this.#fetchCommitted(missing()).catch((error) => Promise.reject(kafkaFailure(error))));
       }
       const resetTo = this.#resetTo;
       if (missing().length > 0 && resetTo !== null) {
@@ -421,19 +411,22 @@ export class ConsumerInstance {
   }
 
   committed(partitions: TopicPartition[]): Promise<Array<TopicPartitionOffset & { metadata: string }>> {
-    return this.#serial(
-      () =>
-        new Promise((resolve, reject) =>
-          this.#consumer.committed(partitions, this.#kafkaTimeoutMs, (error, result) => {
-            if (error) return reject(kafkaFailure(error));
-            // Partitions with nothing committed are left out, as REST Proxy does.
-            resolve(
-              result
-                .filter((r) => r.offset >= 0)
-                .map((r) => ({ topic: r.topic, partition: r.partition, offset: r.offset, metadata: r.metadata ?? "" })),
-            );
-          }),
-        ),
+    return this.#serial(async () => {
+      const result = await this.#fetchCommitted(partitions).catch((error) => Promise.reject(kafkaFailure(error)));
+      // Partitions with nothing committed are left out, as REST Proxy does.
+      return result
+        .filter((r) => r.offset >= 0)
+        .map((r) => ({ topic: r.topic, partition: r.partition, offset: r.offset, metadata: r.metadata ?? "" }));
+    });
+  }
+
+  /** The group's committed offsets for these partitions; rejects with librdkafka's own error. */
+  #fetchCommitted(
+    partitions: TopicPartition[],
+    timeoutMs = this.#kafkaTimeoutMs,
+  ): Promise<Kafka.TopicPartitionOffsetAndMetadata[]> {
+    return new Promise((resolve, reject) =>
+      this.#consumer.committed(partitions, timeoutMs, (error, result) => (error ? reject(error) : resolve(result))),
     );
   }
 

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OAUTHBEARER_SCOPE } from "../../../../deploy/stack/kafka-config.ts";
 import { createGateway } from "../../src/gateway.ts";
 import { parseConfig } from "../../src/index.ts";
+import { messageChain } from "../../src/kafka/admin/errors.ts";
 import { createKafkaAdmin } from "../../src/kafka/admin-client.ts";
 import { silentLogger } from "../../src/log.ts";
 import { eventually, json, v3 } from "./admin-helpers.ts";
@@ -302,23 +303,10 @@ async function adminRefusal(props: Record<string, string>): Promise<string> {
       () => null,
       (e: unknown) => e,
     );
-    return causes(error);
+    return messageChain(error);
   } finally {
     await admin.close();
   }
-}
-
-/** Every message in an error's chain of causes and inner errors, one per line. */
-function causes(error: unknown): string {
-  const messages: string[] = [];
-  const visit = (e: unknown) => {
-    if (!(e instanceof Error)) return;
-    messages.push(e.message);
-    visit(e.cause);
-    if (e instanceof AggregateError) for (const inner of e.errors) visit(inner);
-  };
-  visit(error);
-  return messages.join("\n");
 }
 
 /** /readyz once Kafka answered, or its last status after 30 s (producers connect in the background). */
