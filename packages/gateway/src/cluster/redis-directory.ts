@@ -7,6 +7,7 @@
  */
 import { Redis } from "ioredis";
 import type { GatewayConfig } from "../config.ts";
+import { withDeadline } from "../deadline.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import type {
@@ -18,6 +19,8 @@ import type {
 } from "./instance-directory.ts";
 
 const PREFIX = "wharf:";
+/** How long a directory command may take before the request gets a retriable 503. */
+const COMMAND_TIMEOUT_MS = 2000;
 const part = (s: string) => encodeURIComponent(s);
 const recordKey = (group: string, name: string) => `${PREFIX}ci:${part(group)}:${part(name)}`;
 const leaseKey = (group: string, name: string) => `${PREFIX}lease:${part(group)}:${part(name)}`;
@@ -93,7 +96,8 @@ export function createRedisDirectory(config: GatewayConfig, log: Logger, metrics
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
-    commandTimeout: 2000,
+    // No commandTimeout: its bare timer misfires after an event-loop stall; call() bounds each
+    // command with withDeadline instead.
     retryStrategy: () => 500,
     lazyConnect: false,
   }) as Redis & DirectoryCommands;
@@ -135,7 +139,7 @@ export function createRedisDirectory(config: GatewayConfig, log: Logger, metrics
   });
   const call = async <T>(operation: () => Promise<T>): Promise<T> => {
     try {
-      return await operation();
+      return await withDeadline(operation(), COMMAND_TIMEOUT_MS, "Redis command");
     } catch (error) {
       metrics.redisErrors.inc();
       throw error;

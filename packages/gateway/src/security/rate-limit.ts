@@ -9,6 +9,7 @@
  * later requests wait out.
  */
 import { Redis } from "ioredis";
+import { withDeadline } from "../deadline.ts";
 import type { Logger } from "../log.ts";
 
 export interface RateLimitSettings {
@@ -105,13 +106,14 @@ interface RateCommands {
   wharfTake(...args: (string | number)[]): Promise<string[]>;
 }
 
+/** A rate check must never hold a request up: fail within a quarter second and fall back. */
+const RATE_CHECK_TIMEOUT_MS = 250;
+
 export function createRedisBuckets(url: string, log: Logger): BucketStore {
   const redis = new Redis(url, {
-    // A rate check must never hold a request up: fail within a quarter second and fall back.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     connectTimeout: 2000,
-    commandTimeout: 250,
     retryStrategy: () => 500,
   }) as Redis & RateCommands;
   redis.defineCommand("wharfTake", { lua: takeScript });
@@ -126,7 +128,12 @@ export function createRedisBuckets(url: string, log: Logger): BucketStore {
   return {
     async take(buckets, force) {
       const args = buckets.flatMap((b) => [b.perSecond, b.cost]);
-      const out = await redis.wharfTake(buckets.length, ...buckets.map((b) => b.key), force ? "1" : "0", ...args);
+      // A bare commandTimeout would misfire after an event-loop stall (see deadline.ts).
+      const out = await withDeadline(
+        redis.wharfTake(buckets.length, ...buckets.map((b) => b.key), force ? "1" : "0", ...args),
+        RATE_CHECK_TIMEOUT_MS,
+        "Rate limit check",
+      );
       return {
         allowed: Number(out[0]) === 1,
         retryAfterMs: Number(out[1]),
