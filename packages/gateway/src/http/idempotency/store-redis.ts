@@ -19,6 +19,7 @@ import {
 } from "./store.ts";
 
 const PREFIX = "wharf:idem:";
+const CONNECT_WAIT_MS = 1000;
 
 // KEYS: key. ARGV: pending value, lease ms. Returns the value held, or false after claiming it.
 const claimScript = `
@@ -80,7 +81,28 @@ function createClient(url: string, log: Logger): Redis & IdempotencyCommands {
 export function createRedisStore(url: string, log: Logger): IdempotencyStore {
   const redis = createClient(url, log);
 
+  /**
+   * Without an offline queue a command sent while the client (re)connects fails at once: a keyed
+   * request waits up to a second for the connection instead, so a node's first requests after
+   * start and a Redis restart's reconnect are served rather than refused.
+   */
+  const connected = (): Promise<void> => {
+    if (redis.status === "ready") return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        redis.off("ready", onReady);
+        reject(new StoreUnavailableError("Redis is not connected"));
+      }, CONNECT_WAIT_MS);
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      redis.once("ready", onReady);
+    });
+  };
+
   const run = async <T>(command: () => Promise<T>): Promise<T> => {
+    await connected();
     try {
       return await command();
     } catch (error) {
