@@ -65,7 +65,7 @@ export function createMetrics(nodeId: string) {
     }),
     idempotencyRequests: new Counter({
       name: "wharf_idempotency_requests_total",
-      help: "Produce requests with an Idempotency-Key, by outcome (stored, released, replayed, mismatch, in_flight, unavailable)",
+      help: "Produce requests with an Idempotency-Key, by outcome (stored, released, replayed, mismatch, in_flight, unavailable, unstored)",
       labelNames: ["outcome"],
       registers: [registry],
     }),

@@ -258,6 +258,22 @@ describe("Idempotency-Key on produce", () => {
     expect(await outcomes()).toEqual({ unavailable: 1 });
   });
 
+  it("still answers a request whose answer cannot be stored after its records were written", async () => {
+    const memory = createMemoryStore({ maxBytes: 1024 * 1024 });
+    const failing: IdempotencyStore = {
+      ...memory,
+      complete: async () => {
+        throw new StoreUnavailableError("connection lost");
+      },
+    };
+    const { app, sent, outcomes } = setup({ store: failing });
+    const res = await v2(app, '"k-1"', ["a"]);
+    expect(res.status).toBe(200);
+    expect((await json(res)).offsets[0].offset).toBe(0);
+    expect(sent).toHaveLength(1);
+    expect(await outcomes()).toEqual({ unstored: 1 });
+  });
+
   it("replays a v3 streaming request's reports together, and a records:batch answer", async () => {
     const { app, sent } = setup();
     const stream = () =>

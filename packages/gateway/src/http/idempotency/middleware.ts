@@ -33,7 +33,19 @@ export interface IdempotencySettings {
   waitMs: number;
 }
 
-export type IdempotencyOutcome = "stored" | "released" | "replayed" | "mismatch" | "in_flight" | "unavailable";
+/**
+ * stored / released: a first request ran and its answer was kept / not kept; replayed, mismatch
+ * (422), in_flight (409): repeats; unavailable: refused with 503 (store unreachable); unstored:
+ * the answer could not be stored after the records were written.
+ */
+export type IdempotencyOutcome =
+  | "stored"
+  | "released"
+  | "replayed"
+  | "mismatch"
+  | "in_flight"
+  | "unavailable"
+  | "unstored";
 
 export interface MiddlewareOptions {
   store: IdempotencyStore;
@@ -130,20 +142,21 @@ export function createIdempotencyMiddleware(options: MiddlewareOptions): Middlew
     }
     clearInterval(renewal);
 
-    try {
-      if (shouldStore(answer.status, answer.body)) {
+    if (shouldStore(answer.status, answer.body)) {
+      try {
         const kept = await store.complete(key, token, print, answer, settings.ttlMs);
         if (!kept) log.warn("idempotency claim lapsed before the answer was stored", { status: answer.status });
         count("stored");
-      } else {
-        await store.release(key, token);
-        count("released");
+      } catch (error) {
+        // The records are written and the client deserves its answer; a retry within the lease
+        // gets 409, after it would write again. Logged, since that is a possible duplicate.
+        log.warn("idempotency answer not stored", { error: (error as Error).message });
+        count("unstored");
       }
-    } catch (error) {
-      // The records are written and the client deserves its answer; a retry within the lease
-      // gets 409, after it would write again. Logged, since that is a possible duplicate.
-      log.warn("idempotency answer not stored", { error: (error as Error).message });
-      count("unavailable");
+    } else {
+      // An unreachable store lets the claim lapse with its lease instead: same effect, later.
+      await store.release(key, token).catch(() => {});
+      count("released");
     }
     c.res = new Response(answer.body, { status: answer.status, headers: c.res.headers });
   };
