@@ -3,7 +3,7 @@
  * `Idempotency-Key: "8e03978e-40d5-43e8-bc93-6894a57f9324"`, and the fingerprint of the request
  * it names.
  */
-import { createHash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 
 export const IDEMPOTENCY_HEADER = "idempotency-key";
 /** Set on an answer that is a stored first answer sent again (the name Stripe's clients know). */
@@ -82,10 +82,5 @@ function normalizeType(type: string): string {
  * hashed, so a key's characters never reach Redis key syntax or hash tags.
  */
 export function scopedKey(principal: string | null, key: string): string {
-  const hash = createHash("sha256")
-    .update(principal === null ? "-" : `p:${principal}`)
-    .update("\n")
-    .update(key)
-    .digest("base64url");
-  return hash;
+  return hash("sha256", `${principal === null ? "-" : `p:${principal}`}\n${key}`, "base64url");
 }

@@ -16,10 +16,15 @@ import { ErrorCode } from "../../errors.ts";
 const retriableCode = (code: unknown): boolean =>
   typeof code === "number" && (code === ErrorCode.KafkaRetriable || code === 429 || (code >= 500 && code < 600));
 
+/** A retriable in-band code as Wharf's own JSON writes it; without one, nothing needs parsing. */
+const mayHoldRetriable = /"error_code":(?:5\d*|429)[,}]/;
+
 export function shouldStore(status: number, body: Uint8Array): boolean {
   if (status >= 500 || status === 429 || status === 408) return false;
   if (status !== 200 && status !== 207) return true;
-  const records = recordOutcomes(Buffer.from(body).toString("utf8"));
+  const text = Buffer.from(body).toString("utf8");
+  if (!mayHoldRetriable.test(text)) return true;
+  const records = recordOutcomes(text);
   // An answer that is not a produce answer (no records) is final like any other.
   if (records.length === 0) return true;
   return !records.every((r) => !r.ok && r.retriable);

@@ -86,9 +86,11 @@ export function createRedisStore(url: string, log: Logger): IdempotencyStore {
    * request waits up to a second for the connection instead, so a node's first requests after
    * start and a Redis restart's reconnect are served rather than refused.
    */
+  let connecting: Promise<void> | null = null;
   const connected = (): Promise<void> => {
     if (redis.status === "ready") return Promise.resolve();
-    return new Promise((resolve, reject) => {
+    // One wait shared by every request arriving meanwhile (one listener, not one each).
+    connecting ??= new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         redis.off("ready", onReady);
         reject(new StoreUnavailableError("Redis is not connected"));
@@ -98,7 +100,10 @@ export function createRedisStore(url: string, log: Logger): IdempotencyStore {
         resolve();
       };
       redis.once("ready", onReady);
+    }).finally(() => {
+      connecting = null;
     });
+    return connecting;
   };
 
   const run = async <T>(command: () => Promise<T>): Promise<T> => {

@@ -18,7 +18,7 @@ import {
 } from "../../errors.ts";
 import { renderData } from "../../formats/embedded-format.ts";
 import type { DeliveryResult, ProducerPool } from "../../kafka/producer-pool.ts";
-import { readJsonBody } from "../body.ts";
+import { type RequestEnv, readJsonBody } from "../body.ts";
 import { withoutIdempotency } from "../idempotency/index.ts";
 import { isObject } from "../json.ts";
 import { negotiate, requireJsonContentType, v3ResponseTypes } from "../media-types.ts";
@@ -94,7 +94,9 @@ export function produceV3Routes({ config, producers, idempotency = withoutIdempo
     negotiate(c, v3ResponseTypes);
     const clusterId = c.req.param("clusterId");
     const topic = c.req.param("topic");
-    const body = c.req.raw.body;
+    // A keyed request's body was read whole by the idempotency middleware (http/idempotency).
+    const preloaded = (c.env as RequestEnv | undefined)?.body;
+    const body = preloaded ? (preloaded.length > 0 ? ReadableStream.from([preloaded]) : null) : c.req.raw.body;
     if (!body) throw invalidPayload("Request body is empty. Data is required.");
 
     const send = createSender(topic);
