@@ -50,7 +50,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const producers = await createProducerPool(config, log, metrics, {
     explainMissingTopic: (topic) => topicAccessRefusal(admin, topic),
   });
-  const directory = config.redisUrl ? createRedisDirectory(config, log, metrics) : createMemoryDirectory();
+  const directory = config.redis ? createRedisDirectory(config, log, metrics) : createMemoryDirectory();
 
   let internalAddress: string | null = null;
   const host = createConsumerHost(config, directory, log, metrics, () => internalAddress);

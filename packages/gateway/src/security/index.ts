@@ -57,7 +57,7 @@ export function createSecurity(config: GatewayConfig, log: Logger, audit: Logger
   const authenticator = createAuthenticator(settings.authentication);
   const authorizer = settings.authorizationRules ? createAuthorizer(settings.authorizationRules) : null;
   const limiter = settings.rateLimit
-    ? createRateLimiter(settings.rateLimit, config.redisUrl ? createRedisBuckets(config.redisUrl, log) : null)
+    ? createRateLimiter(settings.rateLimit, config.redis ? createRedisBuckets(config.redis, log) : null)
     : null;
 
   /** Resources named in the body; the body is kept for the route to read again. */

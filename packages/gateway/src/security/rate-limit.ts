@@ -8,7 +8,8 @@
  * and what actually crossed the wire (chunked bodies, responses) once it is over, as debt that
  * later requests wait out.
  */
-import { Redis } from "ioredis";
+import { createRedisClient, type RedisClient } from "../cluster/redis-client.ts";
+import type { RedisConnection } from "../cluster/redis-settings.ts";
 import type { Logger } from "../log.ts";
 
 export interface RateLimitSettings {
@@ -105,15 +106,14 @@ interface RateCommands {
   wharfTake(...args: (string | number)[]): Promise<string[]>;
 }
 
-export function createRedisBuckets(url: string, log: Logger): BucketStore {
-  const redis = new Redis(url, {
-    // A rate check must never hold a request up: fail within a quarter second and fall back.
-    enableOfflineQueue: false,
+export function createRedisBuckets(connection: RedisConnection, log: Logger): BucketStore {
+  // A rate check must never hold a request up: fail within a quarter second and fall back.
+  const redis = createRedisClient(connection, {
     maxRetriesPerRequest: 0,
-    connectTimeout: 2000,
-    commandTimeout: 250,
-    retryStrategy: () => 500,
-  }) as Redis & RateCommands;
+    connectTimeoutMs: 2000,
+    commandTimeoutMs: 250,
+    reconnectDelayMs: 500,
+  }) as RedisClient & RateCommands;
   redis.defineCommand("wharfTake", { lua: takeScript });
   let reported = false;
   redis.on("error", (error: Error) => {
@@ -159,8 +159,16 @@ export function createRateLimiter(
   shared: BucketStore | null,
   local: BucketStore = createMemoryBuckets(),
 ): RateLimiter {
-  const key = (principal: string, what: string) =>
-    principal === "" ? `wharf:rl:g:${what}` : `wharf:rl:p:${Buffer.from(principal).toString("base64url")}:${what}`;
+  // One script charges all of a request's buckets, so in a Redis Cluster they must share a slot
+  // (the braces are its hash tag). With a global limit every request touches the global bucket
+  // anyway, so all buckets go to its slot; with per-principal limits only, each principal's own
+  // buckets share one slot and principals spread over the cluster.
+  const hasGlobal = settings.globalRequestsPerSecond !== null || settings.globalBytesPerSecond !== null;
+  const key = (principal: string, what: string) => {
+    if (principal === "") return `wharf:rl:{g}:${what}`;
+    const id = Buffer.from(principal).toString("base64url");
+    return hasGlobal ? `wharf:rl:{g}:p:${id}:${what}` : `wharf:rl:{p:${id}}:${what}`;
+  };
   const requestBuckets = (principal: string): Bucket[] => [
     ...(settings.principalRequestsPerSecond
       ? [{ key: key(principal, "req"), perSecond: settings.principalRequestsPerSecond, cost: 1 }]

@@ -1,0 +1,70 @@
+/**
+ * The one place that turns `config.redis` into an ioredis client: a plain connection, a primary
+ * found through Sentinel, or a Redis Cluster. Callers choose how impatient the client is (the
+ * directory waits longer than a rate check may), not which kind of Redis they talk to.
+ */
+import { Cluster, Redis, type RedisOptions } from "ioredis";
+import type { RedisConnection } from "./redis-settings.ts";
+
+/** What both ioredis kinds offer and Wharf uses (commands, scripts, events, `status`). */
+export type RedisClient = Redis | Cluster;
+
+export interface RedisClientOptions {
+  /** A command without an answer in this time fails (ioredis' commandTimeout). */
+  commandTimeoutMs: number;
+  connectTimeoutMs: number;
+  /** Resends of a command after a connection loss; 0 fails it at once. */
+  maxRetriesPerRequest: number;
+  /** Pause between reconnection attempts, for as long as Redis stays away. */
+  reconnectDelayMs: number;
+}
+
+export function createRedisClient(connection: RedisConnection, options: RedisClientOptions): RedisClient {
+  // No offline queue: while Redis is away a command fails at once, so requests get a clear 503
+  // (or a rate check falls back) instead of hanging on a queue that replays later.
+  const common: RedisOptions = {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: options.maxRetriesPerRequest,
+    connectTimeout: options.connectTimeoutMs,
+    commandTimeout: options.commandTimeoutMs,
+  };
+  const retry = () => options.reconnectDelayMs;
+  switch (connection.kind) {
+    case "standalone":
+      return new Redis(connection.url, { ...common, retryStrategy: retry });
+    case "sentinel":
+      return new Redis({
+        ...common,
+        sentinels: connection.sentinels,
+        name: connection.masterName,
+        role: "master",
+        ...(connection.password ? { password: connection.password } : {}),
+        ...(connection.sentinelPassword ? { sentinelPassword: connection.sentinelPassword } : {}),
+        // A reconnect asks the sentinels for the primary again, so after a failover it lands on
+        // the promoted replica; the detector also drops a connection to a primary that was
+        // demoted while still reachable (a partition heals), which no socket error would reveal.
+        retryStrategy: retry,
+        sentinelRetryStrategy: retry,
+        failoverDetector: true,
+      });
+    case "cluster":
+      return new Cluster(connection.nodes, {
+        enableOfflineQueue: false,
+        clusterRetryStrategy: retry,
+        // A MOVED during a resharding or a failover is followed at once; only a cluster that is
+        // down waits (and then fails the command: the offline queue is off).
+        retryDelayOnFailover: 100,
+        redisOptions: {
+          maxRetriesPerRequest: options.maxRetriesPerRequest,
+          connectTimeout: options.connectTimeoutMs,
+          commandTimeout: options.commandTimeoutMs,
+          ...(connection.password ? { password: connection.password } : {}),
+        },
+      });
+  }
+}
+
+/** A Cluster spreads keys over nodes: commands of one script or pipeline must share a slot. */
+export function isCluster(client: RedisClient): client is Cluster {
+  return client instanceof Cluster;
+}
