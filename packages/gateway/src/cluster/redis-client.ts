@@ -41,11 +41,13 @@ export function createRedisClient(connection: RedisConnection, options: RedisCli
         ...(connection.password ? { password: connection.password } : {}),
         ...(connection.sentinelPassword ? { sentinelPassword: connection.sentinelPassword } : {}),
         // A reconnect asks the sentinels for the primary again, so after a failover it lands on
-        // the promoted replica; the detector also drops a connection to a primary that was
-        // demoted while still reachable (a partition heals), which no socket error would reveal.
+        // the promoted replica. A primary demoted while still reachable (a healed partition)
+        // answers writes with READONLY: that too means "ask the sentinels again".
+        // (ioredis' failoverDetector is not used: its disconnect can race a reconnect that is
+        // resolving the primary, and then the client gives up for good, status "end".)
         retryStrategy: retry,
         sentinelRetryStrategy: retry,
-        failoverDetector: true,
+        reconnectOnError: (error) => error.message.startsWith("READONLY"),
       });
     case "cluster":
       return new Cluster(connection.nodes, {
