@@ -114,6 +114,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
           config.internalAdvertisedUrl ?? advertised({ host: config.internalListener.host, port: bound.port });
       }
       host.start();
+      // Bounded by Redis's connect timeout: a Redis that is down leaves the configured fallback.
+      await security?.ready(2000);
       const url = urlOf(await publicServer.listen(config.listener), config.security.tls ? "https" : "http");
       log.info("listening", { url, internalUrl, redis: directory.distributed });
       return { url, internalUrl };

@@ -32,6 +32,8 @@ type NodeEnv = RequestEnv & { incoming?: IncomingMessage; outgoing?: ServerRespo
 export interface Security {
   /** For the public app, before every route. */
   readonly middleware: MiddlewareHandler;
+  /** Resolves once the rate limits' shared store answers, or after `timeoutMs`. */
+  ready(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -132,6 +134,9 @@ export function createSecurity(config: GatewayConfig, log: Logger, audit: Logger
 
   return {
     middleware,
+    ready: async (timeoutMs) => {
+      await limiter?.ready(timeoutMs);
+    },
     close: async () => {
       await limiter?.close();
     },

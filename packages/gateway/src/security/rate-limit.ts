@@ -38,6 +38,8 @@ export interface TakeResult {
 export interface BucketStore {
   /** Charges every bucket, or none if any is over its limit; `force` charges regardless (debt). */
   take(buckets: Bucket[], force: boolean): Promise<TakeResult>;
+  /** Resolves once the store can answer, or after `timeoutMs` (then the fallback applies). */
+  ready(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -73,6 +75,7 @@ export function createMemoryBuckets(clock: () => number = Date.now): BucketStore
       if (result.allowed) for (const [i, b] of buckets.entries()) tats.set(b.key, result.next[i] as number);
       return { allowed: result.allowed, retryAfterMs: result.retryAfterMs, backlogMs: result.backlogMs };
     },
+    async ready() {},
     async close() {},
   };
 }
@@ -133,6 +136,18 @@ export function createRedisBuckets(connection: RedisConnection, log: Logger): Bu
         backlogMs: out.slice(2).map(Number),
       };
     },
+    async ready(timeoutMs) {
+      if (redis.status === "ready") return;
+      let timer: NodeJS.Timeout | undefined;
+      let onReady = () => {};
+      await new Promise<void>((resolve) => {
+        onReady = resolve;
+        redis.once("ready", onReady);
+        timer = setTimeout(resolve, timeoutMs);
+      });
+      clearTimeout(timer);
+      redis.off("ready", onReady);
+    },
     async close() {
       redis.disconnect();
     },
@@ -151,6 +166,11 @@ export interface RateLimiter {
   admit(principalKey: string, declaredBytes: number): Promise<Admission>;
   /** Bytes that crossed the wire beyond what admit() charged. */
   charge(principalKey: string, bytes: number): void;
+  /**
+   * Waits (at most `timeoutMs`) for the shared store, so a node that starts while Redis is
+   * reachable enforces the cluster's limits from its first request rather than its own.
+   */
+  ready(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -225,6 +245,9 @@ export function createRateLimiter(
     charge(principal, bytes) {
       const buckets = byteBuckets(principal, Math.round(bytes));
       if (buckets.length > 0) void take(buckets, true).catch(() => {});
+    },
+    async ready(timeoutMs) {
+      await shared?.ready(timeoutMs);
     },
     async close() {
       await shared?.close();
