@@ -4,7 +4,7 @@ import { defaultDir, readStackInfo, type StackOptions, startStack, stopStack } f
 
 const USAGE = `usage:
   pnpm stack up [--brokers 1|3] [--gateways N] [--lb] [--authorizer] [--sasl-ssl] [--kafka host:port,...]
-                [--redis url | --redis-local] [--gateway-port P] [--lb-port P] [--dir D]
+                [--redis url | --redis-local | --redis-sentinel] [--gateway-port P] [--lb-port P] [--dir D]
   pnpm stack down [--dir D]
   pnpm stack status [--dir D]
 
@@ -20,6 +20,7 @@ const OPTIONS = {
   kafka: { type: "string" },
   redis: { type: "string" },
   "redis-local": { type: "boolean" },
+  "redis-sentinel": { type: "boolean" },
   "gateway-port": { type: "string" },
   "lb-port": { type: "string" },
   dir: { type: "string" },
@@ -45,6 +46,7 @@ function upOptions(values: Values): StackOptions {
     kafka: values.kafka,
     redis: values.redis,
     redisLocal: values["redis-local"],
+    redisSentinel: values["redis-sentinel"],
     gatewayPort: toInt("gateway-port", values["gateway-port"]),
     dir: values.dir,
   };

@@ -1,7 +1,9 @@
 import { StackError } from "./errors.ts";
 import { startGatewayProcess } from "./gateways.ts";
-import { isRunning, sendSignal, stopProcess, waitForExit } from "./processes.ts";
+import { HOST } from "./ports.ts";
+import { isRunning, sendSignal, stopProcess, waitForExit, waitUntil } from "./processes.ts";
 import { startRedisServer } from "./redis.ts";
+import { isPrimary, type RedisSentinelState, sentinelPrimaryPort } from "./redis-sentinel.ts";
 import { REPO } from "./stack.ts";
 import { type GatewayState, readState, type StackInfo, type StackState, writeState } from "./state.ts";
 
@@ -80,4 +82,55 @@ function ownRedis(state: StackState): NonNullable<StackState["redis"]> {
     throw new StackError("STACK_BAD_OPTION", "this stack did not start a Redis (none, or an external one)");
   }
   return state.redis;
+}
+
+/** The current Redis primary of a --redis-sentinel stack, as its sentinels name it. */
+export async function redisPrimary(info: StackInfo): Promise<{ host: string; port: number; pid: number }> {
+  const sentinel = ownSentinel(loadState(info));
+  const port = await sentinelPrimaryPort(sentinel);
+  const server = sentinel.servers.find((s) => s.port === port);
+  if (!server) throw new StackError("STACK_NOT_RUNNING", `the sentinels name port ${port}, not one of this stack's`);
+  return { host: HOST, port, pid: server.pid };
+}
+
+/**
+ * SIGKILLs the current Redis primary of a --redis-sentinel stack and waits until it is gone;
+ * returns its port. The sentinels then promote the replica (after about a second of silence);
+ * waitForRedisFailover tells when that has happened.
+ */
+export async function killRedisPrimary(info: StackInfo): Promise<number> {
+  const sentinel = ownSentinel(loadState(info));
+  const port = await sentinelPrimaryPort(sentinel);
+  const server = sentinel.servers.find((s) => s.port === port);
+  if (!server || !sendSignal(server, "SIGKILL")) {
+    throw new StackError("STACK_NOT_RUNNING", `the Redis primary on port ${port} is not running`);
+  }
+  if (!(await waitForExit(server, 15_000))) {
+    throw new StackError("STACK_STOP_TIMEOUT", `the Redis primary on port ${port} still runs after SIGKILL`);
+  }
+  return port;
+}
+
+/**
+ * Waits until the sentinels name a primary other than `formerPort` and that server itself reports
+ * the primary role (it accepts writes); returns its port.
+ */
+export async function waitForRedisFailover(info: StackInfo, formerPort: number, timeoutMs = 60_000): Promise<number> {
+  const sentinel = ownSentinel(loadState(info));
+  let current = formerPort;
+  await waitUntil(
+    `a Redis failover away from port ${formerPort}`,
+    async () => {
+      current = await sentinelPrimaryPort(sentinel).catch(() => formerPort);
+      return current !== formerPort && (await isPrimary(current));
+    },
+    { timeoutMs, intervalMs: 200 },
+  );
+  return current;
+}
+
+function ownSentinel(state: StackState): RedisSentinelState {
+  if (!state.redisSentinel)
+    throw new StackError("STACK_BAD_OPTION", "this stack was not started with --redis-sentinel");
+  return state.redisSentinel;
 }

@@ -1,6 +1,16 @@
 /** The stack's programmatic door, for tests: everything else in deploy/stack is internal. */
-export { killGateway, startGateway, startRedis, stopRedis } from "./control.ts";
+export {
+  killGateway,
+  killRedisPrimary,
+  redisPrimary,
+  startGateway,
+  startRedis,
+  stopRedis,
+  waitForRedisFailover,
+} from "./control.ts";
 export { StackError, type StackErrorCode } from "./errors.ts";
+export { type RedisClusterHandle, startRedisCluster } from "./redis-cluster.ts";
+export type { RedisSentinelInfo } from "./redis-sentinel.ts";
 export {
   readStackInfo,
   type StackOptions,

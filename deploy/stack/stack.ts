@@ -8,6 +8,7 @@ import { startKafka } from "./kafka.ts";
 import { createPortAllocator, type PortAllocator } from "./ports.ts";
 import { isRunning, type ProcessRef, stopProcess } from "./processes.ts";
 import { redisPlan, startRedisServer } from "./redis.ts";
+import { sentinelGatewayEnv, startRedisSentinel } from "./redis-sentinel.ts";
 import { readState, removeStackFiles, type StackInfo, type StackState, toInfo, writeState } from "./state.ts";
 
 export interface StackOptions {
@@ -28,6 +29,8 @@ export interface StackOptions {
   redis?: string;
   /** Start a Redis even for a single gateway. */
   redisLocal?: boolean;
+  /** Redis behind Sentinel instead of one server: a primary, a replica and three sentinels. */
+  redisSentinel?: boolean;
   /** Port of the first gateway, the next ones count up from it. Default 8082 for a lone gateway,
    * otherwise free ports; 0 always means free ports. */
   gatewayPort?: number;
@@ -67,7 +70,7 @@ export async function startStack(options: StackOptions = {}): Promise<StackInfo>
   // rather than after Kafka is up.
   const lb = options.lb ? lbPlan(dir, await ports.take("load balancer", options.lbPort)) : null;
   const gatewayPorts = await takeGatewayPorts(ports, gatewayCount, options.gatewayPort);
-  const needRedis = !options.redis && (gatewayCount > 1 || options.redisLocal === true);
+  const needRedis = !options.redis && !options.redisSentinel && (gatewayCount > 1 || options.redisLocal === true);
   const localRedis = needRedis ? redisPlan(dir, await ports.take("redis")) : null;
 
   const state: StackState = {
@@ -85,7 +88,9 @@ export async function startStack(options: StackOptions = {}): Promise<StackInfo>
     await Promise.all([
       options.kafka ? undefined : startBrokers(state, options, ports, log),
       localRedis ? startLocalRedis(state, localRedis, log) : undefined,
+      options.redisSentinel ? startSentinelRedis(state, ports, log) : undefined,
     ]);
+    const redisEnv = state.redisSentinel ? sentinelGatewayEnv(state.redisSentinel) : {};
     const planned = gatewayPorts.map(([port, internalPort], i) =>
       gatewayPlan({
         dir,
@@ -97,7 +102,7 @@ export async function startStack(options: StackOptions = {}): Promise<StackInfo>
         redisUrl: state.redis?.url ?? null,
         publicUrl: lb?.url ?? null,
         clusterSecret: state.clusterSecret,
-        extraEnv: options.gatewayEnv ?? {},
+        extraEnv: { ...(options.gatewayEnv ?? {}), ...redisEnv },
       }),
     );
     if (planned.length > 0) log(`starting ${planned.length} gateway(s) on ${planned.map((g) => g.url).join(", ")}`);
@@ -164,6 +169,15 @@ async function startBrokers(
   log(`kafka ready at ${kafka.bootstrap}`);
 }
 
+async function startSentinelRedis(state: StackState, ports: PortAllocator, log: (message: string) => void) {
+  log("starting redis primary, replica and 3 sentinels");
+  await startRedisSentinel(state.dir, ports, (started) => {
+    state.redisSentinel = started;
+    writeState(state);
+  });
+  log("redis sentinels ready");
+}
+
 async function startLocalRedis(
   state: StackState,
   plan: NonNullable<StackState["redis"]>,
@@ -182,6 +196,11 @@ export async function stopProcesses(state: StackState): Promise<void> {
   if (state.lb) await stop([state.lb]);
   await stop(state.gateways);
   if (state.redis?.process) await stop([state.redis.process]);
+  // Sentinels first: stopping the data nodes under them would only start a failover.
+  if (state.redisSentinel) {
+    await stop(state.redisSentinel.sentinels);
+    await stop(state.redisSentinel.servers);
+  }
   await stop(state.kafka.brokers);
 }
 
@@ -189,6 +208,7 @@ function anyRunning(state: StackState): boolean {
   const refs: ProcessRef[] = [...state.gateways, ...state.kafka.brokers];
   if (state.lb) refs.push(state.lb);
   if (state.redis?.process) refs.push(state.redis.process);
+  if (state.redisSentinel) refs.push(...state.redisSentinel.sentinels, ...state.redisSentinel.servers);
   return refs.some((ref) => ref.pid > 0 && isRunning(ref));
 }
 
@@ -234,6 +254,8 @@ function validate(options: StackOptions, gatewayCount: number): void {
     fail(`redis must be a redis:// or rediss:// URL, got "${options.redis}"`);
   }
   if (options.redis && options.redisLocal) fail("redis and redisLocal exclude each other");
+  if (options.redisSentinel && (options.redis || options.redisLocal))
+    fail("redisSentinel excludes redis and redisLocal");
   if (options.kafka && options.authorizer) fail("authorizer applies to brokers the stack starts, not to --kafka");
   if (options.kafka && options.saslSsl) fail("sasl-ssl applies to brokers the stack starts, not to --kafka");
   for (const [name, port] of [

@@ -10,6 +10,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import type { ProcessRef } from "./processes.ts";
+import { type RedisSentinelInfo, type RedisSentinelState, sentinelInfo } from "./redis-sentinel.ts";
 
 /** What `up` started and where, kept in <dir>/state.json so `down` (another process) can undo it. */
 export interface StackState {
@@ -18,6 +19,8 @@ export interface StackState {
   clusterSecret: string;
   kafka: KafkaState;
   redis: RedisState | null;
+  /** With --redis-sentinel (instead of `redis`): primary, replica and three sentinels. */
+  redisSentinel?: RedisSentinelState | null;
   lb: LbState | null;
   gateways: GatewayState[];
 }
@@ -98,13 +101,15 @@ export interface StackInfo {
   saslSsl: SaslSslInfo | null;
   brokers: { id: number; pid: number; port: number }[];
   redis: string | null;
+  /** With --redis-sentinel: the gateways' `redis.sentinels` and `redis.master.name`. */
+  redisSentinel: RedisSentinelInfo | null;
   dir: string;
   clusterSecret: string;
 }
 
 const STATE_FILE = "state.json";
 /** Everything the stack creates inside its directory; `down` removes these and nothing else. */
-const OWNED = [STATE_FILE, "kafka", "redis", "haproxy", "gateways", "tls"];
+const OWNED = [STATE_FILE, "kafka", "redis", "redis-sentinel", "haproxy", "gateways", "tls"];
 
 export function toInfo(state: StackState): StackInfo {
   return {
@@ -123,6 +128,7 @@ export function toInfo(state: StackState): StackInfo {
       port: b.port,
     })),
     redis: state.redis?.url ?? null,
+    redisSentinel: state.redisSentinel ? sentinelInfo(state.redisSentinel) : null,
     dir: state.dir,
     clusterSecret: state.clusterSecret,
   };

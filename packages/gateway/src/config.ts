@@ -8,6 +8,7 @@
  */
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
+import { parseRedis, type RedisConnection, redisKeys, redisSettingName } from "./cluster/redis-settings.ts";
 import { oauthbearerProblem } from "./kafka/admin-security.ts";
 import type { SecurityConfig } from "./security/index.ts";
 import { parseSecurity, securityKeys } from "./security/settings.ts";
@@ -29,6 +30,9 @@ export interface GatewayConfig {
   /** Base of URLs handed to clients (base_uri, v3 metadata.self); null derives it from the request. */
   publicUrl: string | null;
   clusterSecret: string | null;
+  /** Where Redis is (one server, Sentinel or Cluster); null on a lone node that keeps state in memory. */
+  redis: RedisConnection | null;
+  /** `redis.url` when Redis is a single server (kept for readers of that one form); null otherwise. */
   redisUrl: string | null;
   bootstrapServers: string;
   /** librdkafka properties for every client, then per kind (pass-through of client.*, producer.*...). */
@@ -102,7 +106,7 @@ const knownKeys = new Set([
   "internal.advertised.url",
   "public.url",
   "cluster.secret",
-  "redis.url",
+  ...redisKeys,
   "bootstrap.servers",
   "produce.pool.size",
   "produce.max.records.per.request",
@@ -241,8 +245,7 @@ export function parseConfig(props: Record<string, string>): GatewayConfig {
     try {
       return new URL(raw).toString().replace(/\/$/, "");
     } catch {
-      // A Redis URL may hold a password: never echo it.
-      problems.push(`"${key}" must be a URL${key === "redis.url" ? "" : `, got "${raw}"`}`);
+      problems.push(`"${key}" must be a URL, got "${raw}"`);
       return null;
     }
   };
@@ -254,6 +257,7 @@ export function parseConfig(props: Record<string, string>): GatewayConfig {
   if (!["debug", "info", "warn", "error"].includes(logLevel))
     problems.push(`"log.level" must be debug, info, warn or error`);
 
+  const redis = parseRedis(props, problems);
   const publicListener = listener("listeners", "http://0.0.0.0:8082") ?? { host: "0.0.0.0", port: 8082 };
   const config: GatewayConfig = {
     id: str("id", `${hostname()}-${process.pid}`),
@@ -262,7 +266,8 @@ export function parseConfig(props: Record<string, string>): GatewayConfig {
     internalAdvertisedUrl: url("internal.advertised.url"),
     publicUrl: url("public.url"),
     clusterSecret: props["cluster.secret"] || null,
-    redisUrl: url("redis.url"),
+    redis,
+    redisUrl: redis?.kind === "standalone" ? redis.url : null,
     bootstrapServers,
     kafka,
     produce: {
@@ -308,11 +313,13 @@ export function parseConfig(props: Record<string, string>): GatewayConfig {
   // As the admin client reads them (client.* then admin.*); librdkafka shares the client.* ones.
   const oauthbearer = oauthbearerProblem({ ...kafka.client, ...kafka.admin });
   if (oauthbearer) problems.push(`Kafka OAUTHBEARER (client.*, admin.*): ${oauthbearer}`);
-  if (config.redisUrl && !config.internalListener) {
-    problems.push('"internal.listener" is required when "redis.url" is set (nodes forward consumer requests to it)');
+  if (redis && !config.internalListener) {
+    const key = redisSettingName(redis);
+    problems.push(`"internal.listener" is required when "${key}" is set (nodes forward consumer requests to it)`);
   }
-  if (config.redisUrl && !config.clusterSecret) {
-    problems.push('"cluster.secret" is required when "redis.url" is set (it authenticates node-to-node requests)');
+  if (redis && !config.clusterSecret) {
+    const key = redisSettingName(redis);
+    problems.push(`"cluster.secret" is required when "${key}" is set (it authenticates node-to-node requests)`);
   }
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  - ${problems.join("\n  - ")}`);
   return config;

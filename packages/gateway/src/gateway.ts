@@ -51,7 +51,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const producers = await createProducerPool(config, log, metrics, {
     explainMissingTopic: (topic) => topicAccessRefusal(admin, topic),
   });
-  const directory = config.redisUrl ? createRedisDirectory(config, log, metrics) : createMemoryDirectory();
+  const directory = config.redis ? createRedisDirectory(config, log, metrics) : createMemoryDirectory();
 
   let internalAddress: string | null = null;
   const host = createConsumerHost(config, directory, log, metrics, () => internalAddress);
@@ -117,6 +117,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
           config.internalAdvertisedUrl ?? advertised({ host: config.internalListener.host, port: bound.port });
       }
       host.start();
+      // Bounded by Redis's connect timeout: a Redis that is down leaves the configured fallback.
+      await security?.ready(2000);
       const url = urlOf(await publicServer.listen(config.listener), config.security.tls ? "https" : "http");
       log.info("listening", { url, internalUrl, redis: directory.distributed });
       return { url, internalUrl };

@@ -1,11 +1,15 @@
 /**
  * The instance directory in Redis (ioredis). Keys, per consumer instance:
- *   wharf:ci:{group}:{name}     hash {settings, subscription, epoch}; expires after the idle timeout
- *   wharf:lease:{group}:{name}  "{node}|{epoch}" with a short TTL the owner renews
+ *   wharf:ci:{group:name}     hash {settings, subscription, epoch}; expires after the idle timeout
+ *   wharf:lease:{group:name}  "{node}|{epoch}" with a short TTL the owner renews
  * and per node `wharf:node:{id}` = its internal URL with a short TTL (the live-node registry).
  * State changes that read-then-write run as Lua scripts so two nodes cannot both win.
+ *
+ * The braces are Redis Cluster hash tags: an instance's record and lease hash to one slot, so a
+ * script may touch both there too. A node key lives in another slot, so in a Cluster the scripts
+ * never read it (a script may only touch its own slot); the caller reads it beside the script.
+ * With one server (plain or behind Sentinel) the scripts read it themselves: one round trip.
  */
-import { Redis } from "ioredis";
 import type { GatewayConfig } from "../config.ts";
 import { withDeadline } from "../deadline.ts";
 import type { Logger } from "../log.ts";
@@ -17,14 +21,19 @@ import type {
   InstanceRecord,
   LocalInstanceState,
 } from "./instance-directory.ts";
+import { createRedisClient, isCluster, type RedisClient } from "./redis-client.ts";
 
 const PREFIX = "wharf:";
 /** How long a directory command may take before the request gets a retriable 503. */
 const COMMAND_TIMEOUT_MS = 2000;
 const part = (s: string) => encodeURIComponent(s);
-const recordKey = (group: string, name: string) => `${PREFIX}ci:${part(group)}:${part(name)}`;
-const leaseKey = (group: string, name: string) => `${PREFIX}lease:${part(group)}:${part(name)}`;
-const nodeKey = (node: string) => `${PREFIX}node:${node}`;
+// encodeURIComponent escapes braces, so a group or name can never close the hash tag early.
+const tag = (group: string, name: string) => `{${part(group)}:${part(name)}}`;
+const recordKey = (group: string, name: string) => `${PREFIX}ci:${tag(group, name)}`;
+const leaseKey = (group: string, name: string) => `${PREFIX}lease:${tag(group, name)}`;
+const NODE_PREFIX = `${PREFIX}node:`;
+const nodeKey = (node: string) => `${NODE_PREFIX}${node}`;
+const leaseOwner = (lease: string) => lease.slice(0, lease.lastIndexOf("|"));
 
 // KEYS: record, lease. ARGV: node, settings, subscription, leaseTtl, idleTtl
 const createScript = `
@@ -34,22 +43,32 @@ redis.call('PEXPIRE', KEYS[1], ARGV[5])
 redis.call('SET', KEYS[2], ARGV[1] .. '|1', 'PX', ARGV[4])
 return 1`;
 
-// KEYS: record, lease. ARGV: nodeKeyPrefix. One round trip for the hot path of forwarding.
+// KEYS: record, lease. ARGV: nodeKeyPrefix ('' in a Cluster: the caller reads the owner's address).
+// One round trip for the hot path of forwarding.
 const lookupScript = `
 local r = redis.call('HMGET', KEYS[1], 'settings', 'subscription', 'epoch')
 if not r[1] then return false end
 local lease = redis.call('GET', KEYS[2])
 local address = false
-if lease then address = redis.call('GET', ARGV[1] .. string.match(lease, '^(.*)|')) end
+if lease and ARGV[1] ~= '' then address = redis.call('GET', ARGV[1] .. string.match(lease, '^(.*)|')) end
 return {r[1], r[2], r[3], lease or '', address or ''}`;
 
-// KEYS: record, lease. ARGV: node, leaseTtl, nodeKeyPrefix
+// KEYS: record, lease. ARGV: node, leaseTtl, nodeKeyPrefix, expectedLease
+// With a prefix the script checks the owner's liveness itself. Without one (a Cluster) the caller
+// found `expectedLease`'s owner dead: the script takes over only if the lease is still that one,
+// so an owner that renewed, or a node that adopted meanwhile, keeps the instance.
 const adoptScript = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'gone'} end
 local lease = redis.call('GET', KEYS[2])
 if lease then
   local owner = string.match(lease, '^(.*)|')
-  if owner ~= ARGV[1] and redis.call('EXISTS', ARGV[3] .. owner) == 1 then return {'owned', owner} end
+  if owner ~= ARGV[1] then
+    if ARGV[3] ~= '' then
+      if redis.call('EXISTS', ARGV[3] .. owner) == 1 then return {'owned', owner} end
+    elseif lease ~= ARGV[4] then
+      return {'owned', owner}
+    end
+  end
 end
 local epoch = redis.call('HINCRBY', KEYS[1], 'epoch', 1)
 redis.call('SET', KEYS[2], ARGV[1] .. '|' .. epoch, 'PX', ARGV[2])
@@ -82,7 +101,7 @@ redis.call('HSET', KEYS[1], 'subscription', ARGV[2])
 return 1`;
 
 interface DirectoryCommands {
-  wharfLookup(record: string, lease: string, nodePrefix: string): Promise<string[] | null>;
+  wharfLookup(record: string, lease: string, ...args: string[]): Promise<string[] | null>;
   wharfCreate(record: string, lease: string, ...args: (string | number)[]): Promise<number>;
   wharfAdopt(record: string, lease: string, ...args: (string | number)[]): Promise<string[]>;
   wharfRenew(record: string, lease: string, ...args: (string | number)[]): Promise<number>;
@@ -91,16 +110,16 @@ interface DirectoryCommands {
 }
 
 export function createRedisDirectory(config: GatewayConfig, log: Logger, metrics: Metrics): InstanceDirectory {
-  const redis = new Redis(config.redisUrl as string, {
-    // Fail fast while Redis is away: consumer requests get a clear 503 instead of hanging.
-    enableOfflineQueue: false,
+  if (!config.redis) throw new Error("createRedisDirectory needs config.redis");
+  // Fail fast while Redis is away: consumer requests get a clear 503 instead of hanging.
+  const redis = createRedisClient(config.redis, {
     maxRetriesPerRequest: 1,
-    connectTimeout: 2000,
-    // No commandTimeout: its bare timer misfires after an event-loop stall; call() bounds each
-    // command with withDeadline instead.
-    retryStrategy: () => 500,
-    lazyConnect: false,
-  }) as Redis & DirectoryCommands;
+    connectTimeoutMs: 2000,
+    reconnectDelayMs: 500,
+  }) as RedisClient & DirectoryCommands;
+  const cluster = isCluster(redis);
+  /** Scripts read node keys only where every key is on the one server. */
+  const scriptNodePrefix = cluster ? "" : NODE_PREFIX;
   redis.defineCommand("wharfCreate", { numberOfKeys: 2, lua: createScript });
   redis.defineCommand("wharfLookup", { numberOfKeys: 2, lua: lookupScript });
   redis.defineCommand("wharfAdopt", { numberOfKeys: 2, lua: adoptScript });
@@ -171,22 +190,30 @@ export function createRedisDirectory(config: GatewayConfig, log: Logger, metrics
 
     lookup: (group, name) =>
       call(async (): Promise<InstanceLocation | null> => {
-        const reply = await redis.wharfLookup(recordKey(group, name), leaseKey(group, name), `${PREFIX}node:`);
+        const reply = await redis.wharfLookup(recordKey(group, name), leaseKey(group, name), scriptNodePrefix);
         if (!reply) return null;
         const [settings, subscription, epoch, lease, address] = reply as [string, string, string, string, string];
         const record = parseRecord(settings, subscription, Number(epoch || 1));
-        const leaseOwner = lease ? lease.slice(0, lease.lastIndexOf("|")) : null;
-        return { record, leaseOwner, ownerAddress: address || null };
+        const owner = lease ? leaseOwner(lease) : null;
+        const ownerAddress = cluster && owner ? await redis.get(nodeKey(owner)) : address || null;
+        return { record, leaseOwner: owner, ownerAddress };
       }),
 
     adopt: (node, group, name) =>
       call(async (): Promise<AdoptResult> => {
+        let expectedLease = "";
+        if (cluster) {
+          expectedLease = (await redis.get(leaseKey(group, name))) ?? "";
+          const owner = expectedLease ? leaseOwner(expectedLease) : node;
+          if (owner !== node && (await redis.exists(nodeKey(owner))) === 1) return { ownedBy: owner };
+        }
         const reply = await redis.wharfAdopt(
           recordKey(group, name),
           leaseKey(group, name),
           node,
           leaseTtl,
-          `${PREFIX}node:`,
+          scriptNodePrefix,
+          expectedLease,
         );
         if (reply[0] === "gone") return { gone: true };
         if (reply[0] === "owned") return { ownedBy: reply[1] as string };
@@ -205,28 +232,39 @@ export function createRedisDirectory(config: GatewayConfig, log: Logger, metrics
 
     renew: (node, address, instances) =>
       call(async () => {
-        const pipeline = redis.pipeline();
-        if (address) pipeline.set(nodeKey(node), address, "PX", config.cluster.nodeTtlMs);
         const now = Date.now();
-        for (const i of instances) {
-          const idleLeft = Math.max(1000, i.lastUsed + idleTtl - now);
-          (pipeline as unknown as DirectoryCommands).wharfRenew(
+        const renewArgs = (i: LocalInstanceState) =>
+          [
             recordKey(i.group, i.name),
             leaseKey(i.group, i.name),
             `${node}|${i.epoch}`,
             leaseTtl,
-            idleLeft,
+            Math.max(1000, i.lastUsed + idleTtl - now),
             JSON.stringify(i.record.settings),
             JSON.stringify(i.record.subscription),
-          );
+          ] as const;
+        let results: number[];
+        if (cluster) {
+          // Each instance is its own slot, so no one pipeline can carry them all; the commands
+          // still go out together, one write per node the slots live on.
+          const [, ...renewed] = await Promise.all([
+            address ? redis.set(nodeKey(node), address, "PX", config.cluster.nodeTtlMs) : null,
+            ...instances.map((i) => redis.wharfRenew(...renewArgs(i))),
+          ]);
+          results = renewed;
+        } else {
+          const pipeline = redis.pipeline();
+          if (address) pipeline.set(nodeKey(node), address, "PX", config.cluster.nodeTtlMs);
+          for (const i of instances) (pipeline as unknown as DirectoryCommands).wharfRenew(...renewArgs(i));
+          const replies = (await pipeline.exec()) ?? [];
+          results = replies.slice(address ? 1 : 0).map(([error, value]) => {
+            if (error) throw error;
+            return value as number;
+          });
         }
-        const results = (await pipeline.exec()) ?? [];
-        const offset = address ? 1 : 0;
         const lost: LocalInstanceState[] = [];
         instances.forEach((instance, index) => {
-          const [error, value] = results[index + offset] ?? [null, 1];
-          if (error) throw error;
-          if (value === 0) lost.push(instance);
+          if (results[index] === 0) lost.push(instance);
         });
         return lost;
       }),

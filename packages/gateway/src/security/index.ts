@@ -32,6 +32,8 @@ type NodeEnv = RequestEnv & { incoming?: IncomingMessage; outgoing?: ServerRespo
 export interface Security {
   /** For the public app, before every route. */
   readonly middleware: MiddlewareHandler;
+  /** Resolves once the rate limits' shared store answers, or after `timeoutMs`. */
+  ready(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -57,7 +59,7 @@ export function createSecurity(config: GatewayConfig, log: Logger, audit: Logger
   const authenticator = createAuthenticator(settings.authentication);
   const authorizer = settings.authorizationRules ? createAuthorizer(settings.authorizationRules) : null;
   const limiter = settings.rateLimit
-    ? createRateLimiter(settings.rateLimit, config.redisUrl ? createRedisBuckets(config.redisUrl, log) : null)
+    ? createRateLimiter(settings.rateLimit, config.redis ? createRedisBuckets(config.redis, log) : null)
     : null;
 
   /** Resources named in the body; the body is kept for the route to read again. */
@@ -132,6 +134,9 @@ export function createSecurity(config: GatewayConfig, log: Logger, audit: Logger
 
   return {
     middleware,
+    ready: async (timeoutMs) => {
+      await limiter?.ready(timeoutMs);
+    },
     close: async () => {
       await limiter?.close();
     },

@@ -50,6 +50,7 @@ describe("rate limits", () => {
   it("falls back as configured when Redis fails", async () => {
     const broken: BucketStore = {
       take: () => Promise.reject(new Error("connection refused")),
+      ready: async () => {},
       close: async () => {},
     };
     const admit = (onRedisFailure: RateLimitSettings["onRedisFailure"]) =>

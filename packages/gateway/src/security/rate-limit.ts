@@ -8,7 +8,8 @@
  * and what actually crossed the wire (chunked bodies, responses) once it is over, as debt that
  * later requests wait out.
  */
-import { Redis } from "ioredis";
+import { createRedisClient, type RedisClient } from "../cluster/redis-client.ts";
+import type { RedisConnection } from "../cluster/redis-settings.ts";
 import { withDeadline } from "../deadline.ts";
 import type { Logger } from "../log.ts";
 
@@ -38,6 +39,8 @@ export interface TakeResult {
 export interface BucketStore {
   /** Charges every bucket, or none if any is over its limit; `force` charges regardless (debt). */
   take(buckets: Bucket[], force: boolean): Promise<TakeResult>;
+  /** Resolves once the store can answer, or after `timeoutMs` (then the fallback applies). */
+  ready(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -73,6 +76,7 @@ export function createMemoryBuckets(clock: () => number = Date.now): BucketStore
       if (result.allowed) for (const [i, b] of buckets.entries()) tats.set(b.key, result.next[i] as number);
       return { allowed: result.allowed, retryAfterMs: result.retryAfterMs, backlogMs: result.backlogMs };
     },
+    async ready() {},
     async close() {},
   };
 }
@@ -109,13 +113,12 @@ interface RateCommands {
 /** A rate check must never hold a request up: fail within a quarter second and fall back. */
 const RATE_CHECK_TIMEOUT_MS = 250;
 
-export function createRedisBuckets(url: string, log: Logger): BucketStore {
-  const redis = new Redis(url, {
-    enableOfflineQueue: false,
+export function createRedisBuckets(connection: RedisConnection, log: Logger): BucketStore {
+  const redis = createRedisClient(connection, {
     maxRetriesPerRequest: 0,
-    connectTimeout: 2000,
-    retryStrategy: () => 500,
-  }) as Redis & RateCommands;
+    connectTimeoutMs: 2000,
+    reconnectDelayMs: 500,
+  }) as RedisClient & RateCommands;
   redis.defineCommand("wharfTake", { lua: takeScript });
   let reported = false;
   redis.on("error", (error: Error) => {
@@ -140,6 +143,18 @@ export function createRedisBuckets(url: string, log: Logger): BucketStore {
         backlogMs: out.slice(2).map(Number),
       };
     },
+    async ready(timeoutMs) {
+      if (redis.status === "ready") return;
+      let timer: NodeJS.Timeout | undefined;
+      let onReady = () => {};
+      await new Promise<void>((resolve) => {
+        onReady = resolve;
+        redis.once("ready", onReady);
+        timer = setTimeout(resolve, timeoutMs);
+      });
+      clearTimeout(timer);
+      redis.off("ready", onReady);
+    },
     async close() {
       redis.disconnect();
     },
@@ -158,6 +173,11 @@ export interface RateLimiter {
   admit(principalKey: string, declaredBytes: number): Promise<Admission>;
   /** Bytes that crossed the wire beyond what admit() charged. */
   charge(principalKey: string, bytes: number): void;
+  /**
+   * Waits (at most `timeoutMs`) for the shared store, so a node that starts while Redis is
+   * reachable enforces the cluster's limits from its first request rather than its own.
+   */
+  ready(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -166,8 +186,16 @@ export function createRateLimiter(
   shared: BucketStore | null,
   local: BucketStore = createMemoryBuckets(),
 ): RateLimiter {
-  const key = (principal: string, what: string) =>
-    principal === "" ? `wharf:rl:g:${what}` : `wharf:rl:p:${Buffer.from(principal).toString("base64url")}:${what}`;
+  // One script charges all of a request's buckets, so in a Redis Cluster they must share a slot
+  // (the braces are its hash tag). With a global limit every request touches the global bucket
+  // anyway, so all buckets go to its slot; with per-principal limits only, each principal's own
+  // buckets share one slot and principals spread over the cluster.
+  const hasGlobal = settings.globalRequestsPerSecond !== null || settings.globalBytesPerSecond !== null;
+  const key = (principal: string, what: string) => {
+    if (principal === "") return `wharf:rl:{g}:${what}`;
+    const id = Buffer.from(principal).toString("base64url");
+    return hasGlobal ? `wharf:rl:{g}:p:${id}:${what}` : `wharf:rl:{p:${id}}:${what}`;
+  };
   const requestBuckets = (principal: string): Bucket[] => [
     ...(settings.principalRequestsPerSecond
       ? [{ key: key(principal, "req"), perSecond: settings.principalRequestsPerSecond, cost: 1 }]
@@ -224,6 +252,9 @@ export function createRateLimiter(
     charge(principal, bytes) {
       const buckets = byteBuckets(principal, Math.round(bytes));
       if (buckets.length > 0) void take(buckets, true).catch(() => {});
+    },
+    async ready(timeoutMs) {
+      await shared?.ready(timeoutMs);
     },
     async close() {
       await shared?.close();

@@ -1,5 +1,5 @@
 /** Helpers for consumer tests: a v2 consumer client over HTTP and a view of Redis ownership. */
-import { Redis } from "ioredis";
+import { type Cluster, Redis } from "ioredis";
 import { expect } from "vitest";
 import { call, type HttpResult, sleep, stack, V2, V2_BINARY, V2_JSON_FORMAT } from "./helpers.ts";
 
@@ -92,8 +92,9 @@ export function redis(): Redis {
 }
 
 /** The node id holding an instance's lease. */
-export async function ownerOf(client: Redis, group: string, name: string): Promise<string | null> {
-  const lease = await client.get(`wharf:lease:${encodeURIComponent(group)}:${encodeURIComponent(name)}`);
+export async function ownerOf(client: Redis | Cluster, group: string, name: string): Promise<string | null> {
+  // The braces are the directory's Redis Cluster hash tag (record and lease in one slot).
+  const lease = await client.get(`wharf:lease:{${encodeURIComponent(group)}:${encodeURIComponent(name)}}`);
   return lease ? lease.slice(0, lease.lastIndexOf("|")) : null;
 }
 

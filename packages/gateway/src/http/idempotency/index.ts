@@ -20,8 +20,8 @@ export interface Idempotency {
 }
 
 export function createIdempotency(config: GatewayConfig, log: Logger, metrics: Metrics): Idempotency {
-  const store = config.redisUrl
-    ? createRedisStore(config.redisUrl, log)
+  const store = config.redis
+    ? createRedisStore(config.redis, log)
     : createMemoryStore({ maxBytes: config.idempotency.memoryMaxBytes });
   const middleware = createIdempotencyMiddleware({
     store,
@@ -30,7 +30,7 @@ export function createIdempotency(config: GatewayConfig, log: Logger, metrics: M
     log,
     metrics,
   });
-  return { middleware, distributed: config.redisUrl !== null, close: () => store.close() };
+  return { middleware, distributed: config.redis !== null, close: () => store.close() };
 }
 
 /** What produce routes use when no idempotency is wired in (route unit tests). */

@@ -7,7 +7,9 @@
  * never both claim a key, and a node whose lease lapsed cannot overwrite the next holder.
  */
 import { randomUUID } from "node:crypto";
-import { Redis } from "ioredis";
+import { createRedisClient, type RedisClient } from "../../cluster/redis-client.ts";
+import type { RedisConnection } from "../../cluster/redis-settings.ts";
+import { withDeadline } from "../../deadline.ts";
 import type { Logger } from "../../log.ts";
 import {
   type ClaimResult,
@@ -52,17 +54,17 @@ interface IdempotencyCommands {
   wharfIdemRelease(key: string, pending: string): Promise<number>;
 }
 
-/** The one place this module makes a Redis client (to become the shared factory's at merge). */
-function createClient(url: string, log: Logger): Redis & IdempotencyCommands {
-  const redis = new Redis(url, {
-    // A keyed request waits for Redis at most about a second, then is refused as retriable:
-    // queueing commands while Redis is away would hold requests for as long as it is away.
-    enableOfflineQueue: false,
+/** A keyed request waits for Redis at most about a second, then is refused as retriable. */
+const COMMAND_TIMEOUT_MS = 1000;
+
+function createClient(connection: RedisConnection, log: Logger): RedisClient & IdempotencyCommands {
+  // The factory keeps no offline queue: queueing commands while Redis is away would hold
+  // requests for as long as it is away.
+  const redis = createRedisClient(connection, {
     maxRetriesPerRequest: 1,
-    connectTimeout: 2000,
-    commandTimeout: 1000,
-    retryStrategy: () => 500,
-  }) as Redis & IdempotencyCommands;
+    connectTimeoutMs: 2000,
+    reconnectDelayMs: 500,
+  }) as RedisClient & IdempotencyCommands;
   redis.defineCommand("wharfIdemClaim", { numberOfKeys: 1, lua: claimScript });
   redis.defineCommand("wharfIdemRenew", { numberOfKeys: 1, lua: renewScript });
   redis.defineCommand("wharfIdemComplete", { numberOfKeys: 1, lua: completeScript });
@@ -78,8 +80,8 @@ function createClient(url: string, log: Logger): Redis & IdempotencyCommands {
   return redis;
 }
 
-export function createRedisStore(url: string, log: Logger): IdempotencyStore {
-  const redis = createClient(url, log);
+export function createRedisStore(connection: RedisConnection, log: Logger): IdempotencyStore {
+  const redis = createClient(connection, log);
 
   /**
    * Without an offline queue a command sent while the client (re)connects fails at once: a keyed
@@ -109,7 +111,7 @@ export function createRedisStore(url: string, log: Logger): IdempotencyStore {
   const run = async <T>(command: () => Promise<T>): Promise<T> => {
     await connected();
     try {
-      return await command();
+      return await withDeadline(command(), COMMAND_TIMEOUT_MS, "Redis command");
     } catch (error) {
       throw new StoreUnavailableError((error as Error).message);
     }

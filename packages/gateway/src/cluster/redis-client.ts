@@ -1,0 +1,73 @@
+/**
+ * The one place that turns `config.redis` into an ioredis client: a plain connection, a primary
+ * found through Sentinel, or a Redis Cluster. Callers choose how impatient the client is (the
+ * directory waits longer than a rate check may), not which kind of Redis they talk to.
+ */
+import { Cluster, Redis, type RedisOptions } from "ioredis";
+import type { RedisConnection } from "./redis-settings.ts";
+
+/** What both ioredis kinds offer and Wharf uses (commands, scripts, events, `status`). */
+export type RedisClient = Redis | Cluster;
+
+/**
+ * There is no commandTimeout here on purpose: ioredis's is a bare timer, which misfires after an
+ * event-loop stall even when the reply has arrived. Callers bound each command with withDeadline
+ * (../deadline.ts) instead.
+ */
+export interface RedisClientOptions {
+  connectTimeoutMs: number;
+  /** Resends of a command after a connection loss; 0 fails it at once. */
+  maxRetriesPerRequest: number;
+  /** Pause between reconnection attempts, for as long as Redis stays away. */
+  reconnectDelayMs: number;
+}
+
+export function createRedisClient(connection: RedisConnection, options: RedisClientOptions): RedisClient {
+  // No offline queue: while Redis is away a command fails at once, so requests get a clear 503
+  // (or a rate check falls back) instead of hanging on a queue that replays later.
+  const common: RedisOptions = {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: options.maxRetriesPerRequest,
+    connectTimeout: options.connectTimeoutMs,
+  };
+  const retry = () => options.reconnectDelayMs;
+  switch (connection.kind) {
+    case "standalone":
+      return new Redis(connection.url, { ...common, retryStrategy: retry });
+    case "sentinel":
+      return new Redis({
+        ...common,
+        sentinels: connection.sentinels,
+        name: connection.masterName,
+        role: "master",
+        ...(connection.password ? { password: connection.password } : {}),
+        ...(connection.sentinelPassword ? { sentinelPassword: connection.sentinelPassword } : {}),
+        // A reconnect asks the sentinels for the primary again, so after a failover it lands on
+        // the promoted replica. A primary demoted while still reachable (a healed partition)
+        // answers writes with READONLY: that too means "ask the sentinels again".
+        // (ioredis' failoverDetector is not used: its disconnect can race a reconnect that is
+        // resolving the primary, and then the client gives up for good, status "end".)
+        retryStrategy: retry,
+        sentinelRetryStrategy: retry,
+        reconnectOnError: (error) => error.message.startsWith("READONLY"),
+      });
+    case "cluster":
+      return new Cluster(connection.nodes, {
+        enableOfflineQueue: false,
+        clusterRetryStrategy: retry,
+        // A MOVED during a resharding or a failover is followed at once; only a cluster that is
+        // down waits (and then fails the command: the offline queue is off).
+        retryDelayOnFailover: 100,
+        redisOptions: {
+          maxRetriesPerRequest: options.maxRetriesPerRequest,
+          connectTimeout: options.connectTimeoutMs,
+          ...(connection.password ? { password: connection.password } : {}),
+        },
+      });
+  }
+}
+
+/** A Cluster spreads keys over nodes: commands of one script or pipeline must share a slot. */
+export function isCluster(client: RedisClient): client is Cluster {
+  return client instanceof Cluster;
+}
