@@ -1,5 +1,14 @@
 /** The stack's programmatic door, for tests: everything else in deploy/stack is internal. */
-export { killGateway, startGateway, startRedis, stopRedis } from "./control.ts";
+export {
+  killGateway,
+  killRedis,
+  restartLoadBalancer,
+  signalBroker,
+  startBroker,
+  startGateway,
+  startRedis,
+  stopRedis,
+} from "./control.ts";
 export { StackError, type StackErrorCode } from "./errors.ts";
 export {
   readStackInfo,

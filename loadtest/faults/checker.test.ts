@@ -146,7 +146,10 @@ describe("fault checker", () => {
     const events: HistoryEvent[] = [
       failed("r1", ["a"], 503),
       failed("r2", ["b"], 500),
-      answered("r3", [{ value: "c", ok: false, errorCode: 50003 }, { value: "d", ok: false, errorCode: 50002 }]),
+      answered("r3", [
+        { value: "c", ok: false, errorCode: 50003 },
+        { value: "d", ok: false, errorCode: 50002 },
+      ]),
       {
         ...noAnswer("r4", ["e"]),
         answer: { kind: "none", error: "connect ECONNREFUSED", sent: false },
@@ -175,10 +178,7 @@ describe("fault checker", () => {
     );
     expect(allowed).toMatchObject({ redelivered: 1, reorders: 0, skips: 0 });
 
-    const replayed = check(
-      [read("c1", [[0, 0, "a"]]), commit("c1", { 0: 1 }), read("c2", [[0, 0, "a"]])],
-      stored,
-    );
+    const replayed = check([read("c1", [[0, 0, "a"]]), commit("c1", { 0: 1 }), read("c2", [[0, 0, "a"]])], stored);
     expect(replayed.reorders).toBe(1);
   });
 
@@ -208,7 +208,13 @@ describe("fault checker", () => {
     events.push({ ...failed("r1", ["b"], 503), startMs: 101, endMs: 150 });
     events.push({ ...answered("r2", [ok("b", 0, 1)]), startMs: 160, endMs: 340 });
     events.push({ type: "read", instance: "c1", startMs: 120, endMs: 200, records: [] });
-    events.push({ type: "read", instance: "c1", startMs: 200, endMs: 230, records: [{ partition: 0, offset: 0, value: "a" }] });
+    events.push({
+      type: "read",
+      instance: "c1",
+      startMs: 200,
+      endMs: 230,
+      records: [{ partition: 0, offset: 0, value: "a" }],
+    });
     const verdict = check(events, topic([0, 0, "a"], [0, 1, "b"]));
     expect(verdict.faults).toBe(1);
     expect(verdict.recoveryMs).toBe(240);
@@ -225,7 +231,10 @@ describe("fault checker", () => {
 
   it("counts records no producer sent as foreign, not as duplicates", () => {
     const { events } = cleanHistory();
-    const verdict = check(events, [...topic([0, 0, "a"], [0, 1, "b"], [1, 0, "c"]), { partition: 1, offset: 1, value: null }]);
+    const verdict = check(events, [
+      ...topic([0, 0, "a"], [0, 1, "b"], [1, 0, "c"]),
+      { partition: 1, offset: 1, value: null },
+    ]);
     expect(verdict.foreign).toBe(1);
     expect(verdict.duplicates).toBe(0);
   });

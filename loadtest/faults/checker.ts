@@ -156,7 +156,10 @@ function producerFigures(
       if (isRetriableStatus(answer.status)) retriableErrors++;
       else {
         nonRetriableErrors++;
-        note("nonRetriable", `${attempt.request}#${attempt.attempt} (${attempt.api}): HTTP ${answer.status} ${answer.errorCode}`);
+        note(
+          "nonRetriable",
+          `${attempt.request}#${attempt.attempt} (${attempt.api}): HTTP ${answer.status} ${answer.errorCode}`,
+        );
       }
       continue;
     }
@@ -186,7 +189,10 @@ function producerFigures(
       const there = byPlace.get(place(p.partition, p.offset));
       if (there?.value !== value) {
         wrongOffsets++;
-        note("wrongOffsets", `${value} acknowledged at ${place(p.partition, p.offset)}, which holds ${there?.value ?? "nothing"}`);
+        note(
+          "wrongOffsets",
+          `${value} acknowledged at ${place(p.partition, p.offset)}, which holds ${there?.value ?? "nothing"}`,
+        );
       }
     }
   }
