@@ -36,7 +36,8 @@ export interface ConsumeRead {
   instance: string;
   startMs: number;
   endMs: number;
-  records: { partition: number; offset: number; value: string }[];
+  /** `value` is null when it is not a JSON string, i.e. not one of the producers' values. */
+  records: { partition: number; offset: number; value: string | null }[];
 }
 
 /**

@@ -54,6 +54,7 @@ export async function runScenario(stack: StackInfo, scenario: Scenario, options:
     await waitHealthy(http, stack);
     const clusterId = await createTopic(http, lbUrl, topic, Math.min(stack.brokers.length, 3));
     await view.endOffsets(topic, CONDITION_TIMEOUT_MS);
+    await waitKnownEverywhere(http, stack, topic);
     log(`topic ${topic} ready`);
 
     const consumers = await startConsumers(http, history, {
@@ -163,6 +164,32 @@ async function waitHealthy(http: HttpClient, stack: StackInfo): Promise<void> {
       async () => {
         const answer = await http.call({ method: "GET", url: `${url}/readyz`, timeoutMs: 5000 });
         return answer.kind === "answer" && answer.status === 200;
+      },
+      CONDITION_TIMEOUT_MS,
+    );
+  }
+}
+
+/**
+ * Waits until every gateway can produce to the new topic. Brokers learn of a topic at different
+ * moments; a consumer that subscribes through a gateway whose broker does not know the topic yet
+ * gets nothing until librdkafka's next metadata refresh (topic.metadata.refresh.interval.ms, 5 min
+ * by default), and a producer gets 404. The probes are JSON objects, which the checker counts as
+ * foreign records, not as the producers' values.
+ */
+async function waitKnownEverywhere(http: HttpClient, stack: StackInfo, topic: string): Promise<void> {
+  for (const gateway of stack.gateways) {
+    await waitFor(
+      `${gateway.id} producing to ${topic}`,
+      async () => {
+        const answer = await http.call({
+          method: "POST",
+          url: `${gateway.url}/topics/${encodeURIComponent(topic)}`,
+          headers: { "content-type": "application/vnd.kafka.json.v2+json" },
+          body: { records: [{ value: { probe: gateway.id } }] },
+          timeoutMs: 30_000,
+        });
+        return answer.kind === "answer" && answer.status === 200 && !answer.text.includes('"error_code":5');
       },
       CONDITION_TIMEOUT_MS,
     );
