@@ -1,7 +1,7 @@
 /**
  * The producing half of the workload: concurrent clients, each sending unique values one request at
  * a time through the load balancer (v2 and v3, single and batched), the way a careful HTTP client
- * would: every request carries an Idempotency-Key, a request without an answer or with a retriable
+ * would: every request carries an Idempotency-Key (an RFC 8941 sf-string, as the IETF draft has it), a request without an answer or with a retriable
  * status is sent again with the same key and body, and records that failed one by one with a
  * retriable code go out again in a new request (new key: the old key's answer is already final).
  */
@@ -77,7 +77,11 @@ async function sendUntilSettled(
       const outcome = await http.call({
         method: "POST",
         url: produceUrl(options, api),
-        headers: { "content-type": contentType(api), accept: "application/json", "idempotency-key": idempotencyKey },
+        headers: {
+          "content-type": contentType(api),
+          accept: "application/json",
+          "idempotency-key": `"${idempotencyKey}"`,
+        },
         body: produceBody(api, pending),
         timeoutMs: options.attemptTimeoutMs,
       });
