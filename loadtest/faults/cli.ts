@@ -3,6 +3,7 @@
  * state directory, runs the scenarios one after another on fresh topics, prints the table (or one
  * JSON line with --json) and stops the stack. Exit code 1 when a scenario missed a target.
  */
+import { mkdirSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { readStackInfo, type StackInfo, startStack, stopStack } from "../../deploy/stack/index.ts";
@@ -18,7 +19,8 @@ const USAGE = `usage: pnpm faults [--scenario NAME]... [--short] [--json] [--dir
   --json      print one JSON line instead of the table
   --dir       the stack's state directory (default <repo>/.stack-faults)
   --reuse     run on the stack already running in --dir instead of starting one
-  --keep      leave the stack (and its logs) running afterwards`;
+  --keep      leave the stack (and its logs) running afterwards
+  --history   write each scenario's history and read-back to DIR/<scenario>.json`;
 
 /** Failover in seconds rather than the defaults' tens of seconds (the integration suite uses the same). */
 const GATEWAY_ENV = {
@@ -40,6 +42,7 @@ async function main(argv: string[]): Promise<number> {
       dir: { type: "string" },
       reuse: { type: "boolean" },
       keep: { type: "boolean" },
+      history: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -100,6 +103,10 @@ async function main(argv: string[]): Promise<number> {
       log(`scenario ${scenario.name}: ${scenario.description}`);
       const result = await runScenario(stack, scenario, { short, log });
       results.push(result);
+      if (values.history) {
+        mkdirSync(values.history, { recursive: true });
+        writeFileSync(resolve(values.history, `${scenario.name}.json`), JSON.stringify(result.evidence));
+      }
       const found = problems(result);
       log(`scenario ${scenario.name}: ${found.length === 0 ? "ok" : `FAIL (${found.join("; ")})`}`);
     }

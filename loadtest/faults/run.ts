@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { StackInfo } from "../../deploy/stack/index.ts";
 import { check, type Verdict } from "./checker.ts";
 import { startConsumers } from "./consumers.ts";
-import { createHistory, type History } from "./history.ts";
+import { createHistory, type History, type HistoryEvent, type StoredRecord } from "./history.ts";
 import { createHttpClient, type HttpClient } from "./http.ts";
 import { createKafkaView } from "./kafka-view.ts";
 import { startProducers } from "./producers.ts";
@@ -30,6 +30,8 @@ export interface ScenarioResult {
   drained: boolean;
   /** The nemesis or the harness failed: the figures are incomplete. */
   error: string | null;
+  /** What the checker read, for a post-mortem (`pnpm faults --history DIR`). */
+  evidence: { events: HistoryEvent[]; stored: StoredRecord[] };
 }
 
 const PARTITIONS = 3;
@@ -116,6 +118,7 @@ export async function runScenario(stack: StackInfo, scenario: Scenario, options:
       verdict,
       drained,
       error,
+      evidence: { events: history.events, stored },
     };
   } catch (e) {
     // The harness itself failed (stack not healthy, topic not created): the checker still says what it can.
@@ -129,6 +132,7 @@ export async function runScenario(stack: StackInfo, scenario: Scenario, options:
       verdict: check(history.events, stored),
       drained,
       error,
+      evidence: { events: history.events, stored },
     };
   } finally {
     await view.close();
