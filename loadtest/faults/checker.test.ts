@@ -108,6 +108,7 @@ describe("fault checker", () => {
       skips: 0,
       reorders: 0,
       misdelivered: 0,
+      commitRegressions: 0,
       foreign: 0,
     });
     expect(verdict.examples).toEqual({});
@@ -180,6 +181,13 @@ describe("fault checker", () => {
 
     const replayed = check([read("c1", [[0, 0, "a"]]), commit("c1", { 0: 1 }), read("c2", [[0, 0, "a"]])], stored);
     expect(replayed.reorders).toBe(1);
+  });
+
+  it("notices a committed position that moved back", () => {
+    const { stored } = cleanHistory();
+    const verdict = check([commit("c1", { 0: 2 }), commit("c2", { 0: 1 }), commit("c1", { 0: 2 })], stored);
+    expect(verdict.commitRegressions).toBe(1);
+    expect(verdict.examples.commitRegressions?.[0]).toContain("partition 0 committed at 1, earlier 2");
   });
 
   it("counts a partition going backwards inside one answer as a reorder", () => {

@@ -60,6 +60,8 @@ export interface Verdict {
   reorders: number;
   /** Delivered records whose value is not what Kafka holds at that offset. */
   misdelivered: number;
+  /** Times a partition's committed position was seen lower than an earlier observation of it. */
+  commitRegressions: number;
   consumerRetriableErrors: number;
   consumerNonRetriableErrors: number;
   faults: number;
@@ -274,10 +276,16 @@ function consumerFigures(
   }
 
   const finalCommitted = new Map<number, number>();
-  for (const commit of commits) {
+  let commitRegressions = 0;
+  for (const commit of [...commits].sort((a, b) => a.endMs - b.endMs)) {
     for (const [partition, position] of Object.entries(commit.positions)) {
       const p = Number(partition);
-      finalCommitted.set(p, Math.max(finalCommitted.get(p) ?? 0, position));
+      const before = finalCommitted.get(p) ?? 0;
+      if (position < before) {
+        commitRegressions++;
+        note("commitRegressions", `${commit.instance} saw partition ${p} committed at ${position}, earlier ${before}`);
+      }
+      finalCommitted.set(p, Math.max(before, position));
     }
   }
   let skips = 0;
@@ -288,7 +296,7 @@ function consumerFigures(
       note("skips", `${place(record.partition, record.offset)} (${record.value}) is below the committed ${committed}`);
     }
   }
-  return { consumed, redelivered, skips, reorders, misdelivered };
+  return { consumed, redelivered, skips, reorders, misdelivered, commitRegressions };
 }
 
 /** The highest position of `partition` any commit observed before `atMs` reported. */

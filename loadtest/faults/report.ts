@@ -54,7 +54,8 @@ export function table(results: ScenarioResult[]): string {
     out.push(`${r.name}: ${r.description} (${(r.durationMs / 1000).toFixed(0)} s, topic ${r.topic})`);
     out.push(
       `  consumer recovery ${r.verdict.consumeRecoveryMs ?? "never"} ms, redelivered ${r.verdict.redelivered}, ` +
-        `consumer retriable errors ${r.verdict.consumerRetriableErrors}, unacknowledged but stored ${r.verdict.unacknowledgedStored}, ` +
+        `consumer retriable errors ${r.verdict.consumerRetriableErrors}, commit regressions ${r.verdict.commitRegressions}, ` +
+        `unacknowledged but stored ${r.verdict.unacknowledgedStored}, ` +
         `foreign ${r.verdict.foreign} (the readiness probes)`,
     );
     if (found.length > 0) out.push(`  FAIL: ${found.join("; ")}`);
