@@ -95,6 +95,20 @@ describe("parseConfig", () => {
     expect(problems({ ...base, [key]: value })).toContain(expected);
   });
 
+  it("keeps Idempotency-Key answers a day by default and validates its settings", () => {
+    expect(parseConfig(base).idempotency).toEqual({
+      ttlMs: 86_400_000,
+      waitMs: 10_000,
+      memoryMaxBytes: 64 * 1024 * 1024,
+    });
+    expect(
+      parseConfig({ ...base, "idempotency.ttl.ms": "60000", "idempotency.wait.ms": "0" }).idempotency,
+    ).toMatchObject({ ttlMs: 60_000, waitMs: 0 });
+    const message = problems({ ...base, "idempotency.ttl.ms": "0", "idempotency.wait.ms": "soon" });
+    expect(message).toContain('"idempotency.ttl.ms" must be an integer between 1000');
+    expect(message).toContain('"idempotency.wait.ms" must be an integer');
+  });
+
   it("reports every problem at once", () => {
     const message = problems({ "log.level": "loud", listeners: "ftp://0.0.0.0:1", "redis.url": "redis://r:6379" });
     expect(message).toContain('"bootstrap.servers" is required');

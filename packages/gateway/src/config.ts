@@ -64,6 +64,15 @@ export interface GatewayConfig {
     /** Largest request head (request line and headers); larger ones get 431 before hono runs. */
     maxHeaderBytes: number;
   };
+  /** Idempotency-Key on produce (src/http/idempotency). */
+  idempotency: {
+    /** How long a first answer is replayed to requests with the same key. */
+    ttlMs: number;
+    /** How long a repeat waits for a first request still in flight before it gets 409. */
+    waitMs: number;
+    /** Bound of the in-memory store (no redis.url); the oldest answers are evicted first. */
+    memoryMaxBytes: number;
+  };
   /** TLS, authentication, authorization and rate limits of the public listener (src/security). */
   security: SecurityConfig;
   /** Server-Sent Events streams of consumer instances and topics. */
@@ -118,6 +127,9 @@ const knownKeys = new Set([
   "log.level",
   "config.file",
   "request.max.header.bytes",
+  "idempotency.ttl.ms",
+  "idempotency.wait.ms",
+  "idempotency.memory.max.bytes",
   ...securityKeys,
 ]);
 const passThroughPrefixes = ["client.", "producer.", "consumer.", "admin."] as const;
@@ -276,6 +288,12 @@ export function parseConfig(props: Record<string, string>): GatewayConfig {
       headersTimeoutMs: int("request.headers.timeout.ms", 20_000, 1000),
       keepAliveTimeoutMs: int("keepalive.timeout.ms", 65_000, 1000),
       maxHeaderBytes: int("request.max.header.bytes", 16 * 1024, 1024, 1024 * 1024),
+    },
+    idempotency: {
+      // The draft's examples keep keys for a day; a week at most, so Redis memory stays bounded.
+      ttlMs: int("idempotency.ttl.ms", 86_400_000, 1000, 7 * 86_400_000),
+      waitMs: int("idempotency.wait.ms", 10_000, 0, 300_000),
+      memoryMaxBytes: int("idempotency.memory.max.bytes", 64 * 1024 * 1024, 64 * 1024),
     },
     security: parseSecurity(props, problems, publicListener.https === true),
     stream: {

@@ -22,6 +22,8 @@ export const ErrorCode = {
   BadRequest: 400,
   InvalidConsumerConfigConstraint: 40001,
   KafkaBadRequest: 40002,
+  /** Wharf's own: an Idempotency-Key header that is not an sf-string. */
+  InvalidIdempotencyKey: 40003,
   Unauthenticated: 40101,
   Forbidden: 40301,
   NotFound: 404,
@@ -36,6 +38,8 @@ export const ErrorCode = {
   ConsumerAlreadySubscribed: 40901,
   ConsumerAlreadyExists: 40902,
   IllegalState: 40903,
+  /** Wharf's own: the first request with this Idempotency-Key has not been answered yet. */
+  IdempotencyKeyInFlight: 40904,
   PayloadTooLarge: 413,
   UnsupportedMediaType: 415,
   KeySchemaMissing: 42201,
@@ -46,6 +50,8 @@ export const ErrorCode = {
   InvalidPayload: 42206,
   Serialization: 42207,
   ProduceBatch: 42208,
+  /** Wharf's own: an Idempotency-Key already used for a different request. */
+  IdempotencyKeyReused: 42209,
   TooManyRequests: 429,
   Internal: 500,
   KafkaError: 50002,
@@ -94,3 +100,20 @@ export const serviceUnavailable = (message: string, retryAfterSeconds = 1) =>
 export const kafkaRetriable = (message: string) =>
   new RestError(503, ErrorCode.KafkaRetriable, `Kafka retriable error: ${message}`);
 export const kafkaError = (message: string) => new RestError(500, ErrorCode.KafkaError, `Kafka error: ${message}`);
+export const invalidIdempotencyKey = (reason: string) =>
+  new RestError(400, ErrorCode.InvalidIdempotencyKey, `Invalid Idempotency-Key header: ${reason}.`);
+/** The draft's 409: retry later, by then the first request has its answer. */
+export const idempotencyKeyInFlight = (retryAfterSeconds = 1) =>
+  new RestError(
+    409,
+    ErrorCode.IdempotencyKeyInFlight,
+    "A request with this Idempotency-Key is still being processed; retry to get its answer.",
+    { "Retry-After": String(retryAfterSeconds) },
+  );
+/** The draft's 422: a key names one request; reusing it for another is a client bug. */
+export const idempotencyKeyReused = () =>
+  new RestError(
+    422,
+    ErrorCode.IdempotencyKeyReused,
+    "This Idempotency-Key was already used for a different request (method, path, content type or body).",
+  );

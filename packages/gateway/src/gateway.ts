@@ -12,6 +12,7 @@ import { createLocator } from "./cluster/locator.ts";
 import { createRedisDirectory } from "./cluster/redis-directory.ts";
 import type { GatewayConfig, Listener } from "./config.ts";
 import { createApp, createInternalApp } from "./http/app.ts";
+import { createIdempotency } from "./http/idempotency/index.ts";
 import { createHttpServer, type HttpServer } from "./http/server.ts";
 import { createStreamRegistry } from "./http/sse/streams.ts";
 import { topicAccessRefusal } from "./kafka/admin/topics.ts";
@@ -79,6 +80,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const streams = createStreamRegistry(config.stream, metrics);
   const audit = options.audit ?? createLogger("info", { node: config.id });
   const security = securityEnabled(config.security) ? createSecurity(config, log, audit) : null;
+  const idempotency = createIdempotency(config, log, metrics);
   const app = createApp({
     config,
     log,
@@ -92,6 +94,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     notReadyReason,
     security,
     audit,
+    idempotency: idempotency.middleware,
   });
   const publicServer = createHttpServer(app.fetch, config.http, config.security.tls);
   let internalServer: HttpServer | null = null;
@@ -130,6 +133,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       await internalServer?.close(1000);
       await forwarder?.close();
       await security?.close();
+      await idempotency.close();
       await directory.close();
       await producers.close();
       await admin.close();

@@ -63,6 +63,12 @@ export function createMetrics(nodeId: string) {
         this.set(sampled.producerQueueBytes());
       },
     }),
+    idempotencyRequests: new Counter({
+      name: "wharf_idempotency_requests_total",
+      help: "Produce requests with an Idempotency-Key, by outcome (stored, released, replayed, mismatch, in_flight, unavailable, unstored)",
+      labelNames: ["outcome"],
+      registers: [registry],
+    }),
     consumerInstances: new Gauge({
       name: "wharf_consumer_instances",
       help: "Consumer instances owned by this node",

@@ -1,5 +1,5 @@
 /** Assembles the public HTTP API from its route groups; middleware stays thin. */
-import { type Context, Hono, type Next } from "hono";
+import { type Context, Hono, type MiddlewareHandler, type Next } from "hono";
 import type { GatewayConfig } from "../config.ts";
 import type { KafkaAdmin } from "../kafka/admin-client.ts";
 import type { ProducerPool } from "../kafka/producer-pool.ts";
@@ -26,6 +26,8 @@ export interface AppDeps extends ConsumerRouteDeps {
   security?: Security | null;
   /** Where admin writes are audited. */
   audit?: Logger;
+  /** Idempotency-Key handling for produce routes (http/idempotency). */
+  idempotency?: MiddlewareHandler;
 }
 
 export function createApp(deps: AppDeps): Hono {

@@ -12,6 +12,7 @@ import {
   ref,
   string,
 } from "./builders.ts";
+import { idempotencyKey, withReplayHeader } from "./idempotency.ts";
 
 const V2 = ["application/vnd.kafka.v2+json", "application/vnd.kafka+json", "application/json"];
 const embedded = ["binary", "json", "avro", "jsonschema", "protobuf"].map((f) => `application/vnd.kafka.${f}.v2+json`);
@@ -39,14 +40,16 @@ const produce = (id: string, summary: string, params: ReturnType<typeof pathPara
     "application/vnd.kafka.json.v2+json; no Content-Type means binary). Answered once every record " +
     "has a delivery report.",
   tags: ["Produce (v2)"],
-  parameters: params,
+  parameters: [...params, idempotencyKey],
   requestBody: jsonRequest(ref("ProduceRequestV2"), true, embedded),
   responses: {
-    "200": ok("Offsets, or a per-record error.", ref("ProduceResponseV2"), [
-      "application/vnd.kafka.v2+json",
-      "application/json",
-    ]),
-    ...v2Errors(["400", "404", "406", "413", "415", "422", "429", "5XX"]),
+    "200": withReplayHeader(
+      ok("Offsets, or a per-record error.", ref("ProduceResponseV2"), [
+        "application/vnd.kafka.v2+json",
+        "application/json",
+      ]),
+    ),
+    ...v2Errors(["400", "404", "406", "409", "413", "415", "422", "429", "5XX"]),
   },
 });
 

@@ -3,6 +3,7 @@
  * Configs, consumer groups and ACLs are in their own files.
  */
 import { enumOf, errors, jsonRequest, noBody, type Operation, ok, queryParam, ref, string } from "./builders.ts";
+import { idempotencyKey, withReplayHeader } from "./idempotency.ts";
 import { broker, C, cluster, get, partition, R, read, T, topic, write } from "./paths-v3-common.ts";
 import { v3ConfigPaths } from "./paths-v3-configs.ts";
 import { v3GroupAndAclPaths } from "./paths-v3-groups.ts";
@@ -132,13 +133,15 @@ export const v3Paths: Record<string, Record<string, Operation>> = {
       description:
         "One record, or many as concatenated JSON in one (chunked) request. Answers 200 at once and " +
         "streams one delivery report per record, in order, each followed by \\r\\n, with its own " +
-        "error_code. The cluster_id is not checked, as in REST Proxy.",
+        "error_code. The cluster_id is not checked, as in REST Proxy. With an Idempotency-Key the " +
+        "request is one unit: the whole body is read first, all reports come at the end, and a repeat " +
+        "gets them all again.",
       tags: [R],
-      parameters: [cluster, topic],
+      parameters: [cluster, topic, idempotencyKey],
       requestBody: jsonRequest(ref("ProduceRequest")),
       responses: {
-        "200": ok("Delivery reports, one per record.", ref("ProduceResponse")),
-        ...errors(["400", "401", "403", "404", "406", "413", "415", "422", "429", "5XX"]),
+        "200": withReplayHeader(ok("Delivery reports, one per record.", ref("ProduceResponse"))),
+        ...errors(["400", "401", "403", "404", "406", "409", "413", "415", "422", "429", "5XX"]),
       },
     },
   },
@@ -147,11 +150,11 @@ export const v3Paths: Record<string, Record<string, Operation>> = {
       operationId: "produceRecordsBatch",
       summary: "Produce a batch of records (at most 10)",
       tags: [R],
-      parameters: [cluster, topic],
+      parameters: [cluster, topic, idempotencyKey],
       requestBody: jsonRequest(ref("ProduceBatchRequest")),
       responses: {
-        "207": ok("Per-entry successes and failures.", ref("ProduceBatchResponse")),
-        ...errors(["400", "401", "403", "404", "406", "415", "422", "429", "5XX"]),
+        "207": withReplayHeader(ok("Per-entry successes and failures.", ref("ProduceBatchResponse"))),
+        ...errors(["400", "401", "403", "404", "406", "409", "415", "422", "429", "5XX"]),
       },
     },
   },

@@ -3,12 +3,13 @@
  * Records are encoded before anything is queued, so a bad record fails the whole request
  * without writing any of it.
  */
-import { type Context, Hono } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { GatewayConfig } from "../../config.ts";
 import { ErrorCode, partitionNotFound, topicNotFound } from "../../errors.ts";
 import { v2RecordErrorCode } from "../../kafka/delivery-errors.ts";
 import type { DeliveryResult, ProducerPool } from "../../kafka/producer-pool.ts";
 import { readJsonBody } from "../body.ts";
+import { withoutIdempotency } from "../idempotency/index.ts";
 import { embeddedFormatOfContentType, negotiate, v2ProduceResponseTypes } from "../media-types.ts";
 import { parsePartition } from "../params.ts";
 import { decodeRequest, type V2RequestSpec } from "./produce-v2-request.ts";
@@ -16,9 +17,11 @@ import { decodeRequest, type V2RequestSpec } from "./produce-v2-request.ts";
 interface Deps {
   config: GatewayConfig;
   producers: ProducerPool;
+  /** Idempotency-Key handling (http/idempotency); none in route unit tests. */
+  idempotency?: MiddlewareHandler;
 }
 
-export function produceV2Routes({ config, producers }: Deps): Hono {
+export function produceV2Routes({ config, producers, idempotency = withoutIdempotency }: Deps): Hono {
   const app = new Hono();
 
   const produce = async (c: Context) => {
@@ -50,8 +53,8 @@ export function produceV2Routes({ config, producers }: Deps): Hono {
     return c.body(JSON.stringify(toV2Response(results)), v2Status(results), { "content-type": responseType });
   };
 
-  app.post("/topics/:topic", produce);
-  app.post("/topics/:topic/partitions/:partition", produce);
+  app.post("/topics/:topic", idempotency, produce);
+  app.post("/topics/:topic/partitions/:partition", idempotency, produce);
   return app;
 }
 

@@ -6,7 +6,7 @@
  * reports each record's outcome in-band, in order, as `{...}\r\n` with its own error_code.
  * Like REST Proxy, the cluster_id in the path is echoed, not checked.
  */
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import type { GatewayConfig } from "../../config.ts";
 import {
   badRequest,
@@ -19,6 +19,7 @@ import {
 import { renderData } from "../../formats/embedded-format.ts";
 import type { DeliveryResult, ProducerPool } from "../../kafka/producer-pool.ts";
 import { readJsonBody } from "../body.ts";
+import { withoutIdempotency } from "../idempotency/index.ts";
 import { isObject } from "../json.ts";
 import { negotiate, requireJsonContentType, v3ResponseTypes } from "../media-types.ts";
 import {
@@ -35,6 +36,8 @@ import { type Report, ReportQueue, readRecords } from "./v3-stream.ts";
 interface Deps {
   config: GatewayConfig;
   producers: ProducerPool;
+  /** Idempotency-Key handling (http/idempotency); none in route unit tests. */
+  idempotency?: MiddlewareHandler;
 }
 
 /** REST Proxy's api.v3.produce.batch.maximum.entries default. */
@@ -42,7 +45,7 @@ const BATCH_MAX_ENTRIES = 10;
 /** How long one request trusts its own topic lookup before asking the pool again. */
 const TOPIC_LOOKUP_MS = 1000;
 
-export function produceV3Routes({ config, producers }: Deps): Hono {
+export function produceV3Routes({ config, producers, idempotency = withoutIdempotency }: Deps): Hono {
   const app = new Hono();
 
   /**
@@ -86,7 +89,7 @@ export function produceV3Routes({ config, producers }: Deps): Hono {
     };
   };
 
-  app.post("/v3/clusters/:clusterId/topics/:topic/:action{records}", async (c) => {
+  app.post("/v3/clusters/:clusterId/topics/:topic/:action{records}", idempotency, async (c) => {
     requireJsonContentType(c);
     negotiate(c, v3ResponseTypes);
     const clusterId = c.req.param("clusterId");
@@ -114,7 +117,7 @@ export function produceV3Routes({ config, producers }: Deps): Hono {
     return c.body(reports.toStream(), 200, { "content-type": "application/json" });
   });
 
-  app.post("/v3/clusters/:clusterId/topics/:topic/:action{records:batch}", async (c) => {
+  app.post("/v3/clusters/:clusterId/topics/:topic/:action{records:batch}", idempotency, async (c) => {
     requireJsonContentType(c);
     negotiate(c, v3ResponseTypes);
     const clusterId = c.req.param("clusterId");

@@ -1,0 +1,37 @@
+/**
+ * The Idempotency-Key support of produce routes: the middleware and the store it keeps keys in,
+ * Redis when the cluster has one (keys are then honoured on every node), memory otherwise.
+ */
+import type { MiddlewareHandler } from "hono";
+import type { GatewayConfig } from "../../config.ts";
+import type { Logger } from "../../log.ts";
+import type { Metrics } from "../../metrics.ts";
+import { createIdempotencyMiddleware } from "./middleware.ts";
+import { createMemoryStore } from "./store-memory.ts";
+import { createRedisStore } from "./store-redis.ts";
+
+export { IDEMPOTENCY_HEADER, REPLAY_HEADER } from "./key.ts";
+
+export interface Idempotency {
+  /** For produce routes only, after authentication (keys are scoped per principal). */
+  readonly middleware: MiddlewareHandler;
+  readonly distributed: boolean;
+  close(): Promise<void>;
+}
+
+export function createIdempotency(config: GatewayConfig, log: Logger, metrics: Metrics): Idempotency {
+  const store = config.redisUrl
+    ? createRedisStore(config.redisUrl, log)
+    : createMemoryStore({ maxBytes: config.idempotency.memoryMaxBytes });
+  const middleware = createIdempotencyMiddleware({
+    store,
+    settings: config.idempotency,
+    maxBodyBytes: config.http.maxBodyBytes,
+    log,
+    metrics,
+  });
+  return { middleware, distributed: config.redisUrl !== null, close: () => store.close() };
+}
+
+/** What produce routes use when no idempotency is wired in (route unit tests). */
+export const withoutIdempotency: MiddlewareHandler = (_c, next) => next();

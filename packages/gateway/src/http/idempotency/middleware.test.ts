@@ -1,0 +1,319 @@
+/** The Idempotency-Key middleware on the real produce routes, a fake producer pool and the memory store. */
+import { Hono, type MiddlewareHandler } from "hono";
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "../../config.ts";
+import { deliveryError, librdkafka } from "../../kafka/delivery-errors.ts";
+import type { DeliveryResult, OutgoingRecord, ProducerPool } from "../../kafka/producer-pool.ts";
+import { createMetrics } from "../../metrics.ts";
+import { setPrincipal } from "../../security/principal.ts";
+import { createErrorHandler } from "../error-handler.ts";
+import { produceV2Routes } from "../routes/produce-v2.ts";
+import { produceV3Routes } from "../routes/produce-v3.ts";
+import { createIdempotencyMiddleware } from "./middleware.ts";
+import { type IdempotencyStore, StoreUnavailableError } from "./store.ts";
+import { createMemoryStore } from "./store-memory.ts";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+const retriable = deliveryError({ code: librdkafka.MSG_TIMED_OUT, message: "Local: Message timed out" });
+
+interface Options {
+  /** Outcome and delay of the n-th record sent. */
+  deliver?: (n: number, record: OutgoingRecord) => { delayMs?: number; gate?: Promise<void>; result?: DeliveryResult };
+  waitMs?: number;
+  store?: IdempotencyStore;
+  /** Runs before the routes, e.g. to set a principal. */
+  before?: MiddlewareHandler;
+  /** Throws from the topic lookup: a failure the routes do not map (500). */
+  lookupFails?: () => boolean;
+}
+
+function setup(options: Options = {}) {
+  const sent: OutgoingRecord[] = [];
+  let offset = 0;
+  const pool: ProducerPool = {
+    ready: true,
+    inflightRecords: 0,
+    ping: async () => {},
+    nextLane: () => 0,
+    async partitionCount() {
+      if (options.lookupFails?.()) throw new Error("lookup exploded");
+      return 1;
+    },
+    send(records) {
+      return Promise.all(
+        records.map(async (record) => {
+          const n = sent.push(record) - 1;
+          const assigned = offset++;
+          const plan = options.deliver?.(n, record) ?? {};
+          await sleep(plan.delayMs ?? 0);
+          await plan.gate;
+          return plan.result ?? { ok: true, partition: 0, offset: assigned, timestamp: 1000 };
+        }),
+      );
+    },
+    close: async () => {},
+  };
+  const config = parseConfig({ "bootstrap.servers": "unused:9092" });
+  const metrics = createMetrics("test");
+  const store = options.store ?? createMemoryStore({ maxBytes: 1024 * 1024 });
+  const idempotency = createIdempotencyMiddleware({
+    store,
+    settings: { ttlMs: 60_000, waitMs: options.waitMs ?? 2000 },
+    maxBodyBytes: config.http.maxBodyBytes,
+    // biome-ignore lint/suspicious/noExplicitAny: the logger's shape is irrelevant here
+    log: silent as any,
+    metrics,
+  });
+  const app = new Hono();
+  if (options.before) app.use(options.before);
+  app.route("/", produceV2Routes({ config, producers: pool, idempotency }));
+  app.route("/", produceV3Routes({ config, producers: pool, idempotency }));
+  // biome-ignore lint/suspicious/noExplicitAny: the logger's shape is irrelevant here
+  app.onError(createErrorHandler(silent as any));
+  const outcomes = async () =>
+    Object.fromEntries(
+      (await metrics.idempotencyRequests.get()).values.map((v) => [v.labels.outcome as string, v.value]),
+    );
+  return { app, sent, outcomes };
+}
+
+const V2_BINARY = "application/vnd.kafka.binary.v2+json";
+const b64 = (text: string) => Buffer.from(text).toString("base64");
+
+function v2(app: Hono, key: string | null, values: string[], options: { path?: string; type?: string } = {}) {
+  return app.request(options.path ?? "/topics/t", {
+    method: "POST",
+    headers: { "content-type": options.type ?? V2_BINARY, ...(key === null ? {} : { "idempotency-key": key }) },
+    body: JSON.stringify({ records: values.map((v) => ({ value: b64(v) })) }),
+  });
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: responses are checked field by field
+const json = async (res: Response): Promise<any> => res.json();
+
+describe("Idempotency-Key on produce", () => {
+  it("answers a repeat with the first answer and writes nothing more", async () => {
+    const { app, sent, outcomes } = setup();
+    const first = await v2(app, '"k-1"', ["a", "b"]);
+    const firstBody = await first.text();
+    expect(first.status).toBe(200);
+    expect(first.headers.get("idempotent-replayed")).toBeNull();
+
+    const again = await v2(app, '"k-1"', ["a", "b"]);
+    expect(again.status).toBe(200);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(again.headers.get("content-type")).toBe(first.headers.get("content-type"));
+    expect(await again.text()).toBe(firstBody);
+    expect(sent.map((r) => r.value?.toString())).toEqual(["a", "b"]);
+    expect(await outcomes()).toEqual({ stored: 1, replayed: 1 });
+  });
+
+  it("treats requests without the header, or with another key, as new", async () => {
+    const { app, sent } = setup();
+    await v2(app, null, ["a"]);
+    await v2(app, null, ["a"]);
+    await v2(app, '"k-1"', ["a"]);
+    await v2(app, '"k-2"', ["a"]);
+    expect(sent).toHaveLength(4);
+  });
+
+  it("refuses the key for a different body, path or content type with 422 / 42209", async () => {
+    const { app, sent, outcomes } = setup();
+    expect((await v2(app, '"k-1"', ["a"])).status).toBe(200);
+    for (const res of [
+      await v2(app, '"k-1"', ["b"]),
+      await v2(app, '"k-1"', ["a"], { path: "/topics/t/partitions/0" }),
+      await v2(app, '"k-1"', ["a"], { path: "/topics/other" }),
+      await v2(app, '"k-1"', ["a"], { type: "application/vnd.kafka.json.v2+json" }),
+    ]) {
+      expect(res.status).toBe(422);
+      expect((await json(res)).error_code).toBe(42209);
+    }
+    expect(sent).toHaveLength(1);
+    expect(await outcomes()).toEqual({ stored: 1, mismatch: 4 });
+  });
+
+  it("makes concurrent repeats wait for the first answer: one write, five equal answers", async () => {
+    const { app, sent } = setup({ deliver: () => ({ delayMs: 100 }) });
+    const answers = await Promise.all(Array.from({ length: 5 }, () => v2(app, '"k-1"', ["a"])));
+    const bodies = await Promise.all(answers.map((r) => r.text()));
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(new Set(bodies).size).toBe(1);
+    expect(answers.filter((r) => r.headers.get("idempotent-replayed") === "true")).toHaveLength(4);
+    expect(sent).toHaveLength(1);
+  });
+
+  it("answers 409 / 40904 to a repeat that waited idempotency.wait.ms in vain", async () => {
+    let letGo: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      letGo = resolve;
+    });
+    const { app, sent, outcomes } = setup({ waitMs: 50, deliver: () => ({ gate }) });
+    const first = v2(app, '"k-1"', ["a"]);
+    while (sent.length === 0) await sleep(5);
+    const repeat = await v2(app, '"k-1"', ["a"]);
+    expect(repeat.status).toBe(409);
+    expect(repeat.headers.get("retry-after")).toBe("1");
+    expect((await json(repeat)).error_code).toBe(40904);
+    letGo();
+    const firstBody = await (await first).text();
+    const later = await v2(app, '"k-1"', ["a"]);
+    expect(await later.text()).toBe(firstBody);
+    expect(sent).toHaveLength(1);
+    expect(await outcomes()).toEqual({ stored: 1, in_flight: 1, replayed: 1 });
+  });
+
+  it("stores nothing for a 5xx: the key is released and a retry does the work", async () => {
+    let failures = 1;
+    const { app, sent, outcomes } = setup({ lookupFails: () => failures-- > 0 });
+    const failed = await v2(app, '"k-1"', ["a"]);
+    expect(failed.status).toBe(500);
+    const retried = await v2(app, '"k-1"', ["a"]);
+    expect(retried.status).toBe(200);
+    expect(retried.headers.get("idempotent-replayed")).toBeNull();
+    expect(sent).toHaveLength(1);
+    expect(await outcomes()).toEqual({ released: 1, stored: 1 });
+  });
+
+  it("releases a 200 whose records all failed retriably, so the retry writes them", async () => {
+    const { app, sent, outcomes } = setup({
+      deliver: (n) => (n < 2 ? { result: { ok: false, error: retriable } } : {}),
+    });
+    const failed = await v2(app, '"k-1"', ["a", "b"]);
+    expect(failed.status).toBe(200);
+    expect((await json(failed)).offsets.map((o: { error_code: number }) => o.error_code)).toEqual([50003, 50003]);
+    const retried = await json(await v2(app, '"k-1"', ["a", "b"]));
+    expect(retried.offsets.map((o: { offset: number }) => o.offset)).toEqual([2, 3]);
+    expect(sent).toHaveLength(4);
+    expect(await outcomes()).toEqual({ released: 1, stored: 1 });
+  });
+
+  it("keeps a 200 with one acknowledged record, so a retry cannot write that record twice", async () => {
+    const { app, sent } = setup({ deliver: (n) => (n === 1 ? { result: { ok: false, error: retriable } } : {}) });
+    const first = await v2(app, '"k-1"', ["a", "b"]);
+    const firstBody = await first.text();
+    const again = await v2(app, '"k-1"', ["a", "b"]);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(await again.text()).toBe(firstBody);
+    expect(sent).toHaveLength(2);
+  });
+
+  it("keeps a 4xx: the same request would be refused again", async () => {
+    const { app, sent } = setup();
+    const bad = await v2(app, '"k-1"', ["a"], { path: "/topics/t/partitions/7" });
+    expect(bad.status).toBe(404);
+    const again = await v2(app, '"k-1"', ["a"], { path: "/topics/t/partitions/7" });
+    expect(again.status).toBe(404);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(sent).toHaveLength(0);
+  });
+
+  it("refuses a key that is not an sf-string with 400 / 40003, writing nothing", async () => {
+    const { app, sent } = setup();
+    for (const key of ["unquoted", '"open', '""', '"tab\there"', '"x" trailing', `"${"k".repeat(256)}"`]) {
+      const res = await v2(app, key, ["a"]);
+      expect(res.status, key).toBe(400);
+      expect((await json(res)).error_code).toBe(40003);
+    }
+    expect(sent).toHaveLength(0);
+  });
+
+  it("scopes keys per principal: two users' equal keys are two requests", async () => {
+    const { app, sent } = setup({
+      before: async (c, next) => {
+        setPrincipal(c, { name: c.req.header("x-user") as string, groups: [], method: "basic" });
+        await next();
+      },
+    });
+    const as = (user: string) =>
+      app.request("/topics/t", {
+        method: "POST",
+        headers: { "content-type": V2_BINARY, "idempotency-key": '"shared"', "x-user": user },
+        body: JSON.stringify({ records: [{ value: b64("a") }] }),
+      });
+    expect((await as("alice")).headers.get("idempotent-replayed")).toBeNull();
+    expect((await as("bob")).headers.get("idempotent-replayed")).toBeNull();
+    expect((await as("alice")).headers.get("idempotent-replayed")).toBe("true");
+    expect(sent).toHaveLength(2);
+  });
+
+  it("answers keyed requests 503 while the store is unreachable; unkeyed ones are served", async () => {
+    const broken: IdempotencyStore = {
+      claim: async () => {
+        throw new StoreUnavailableError("connection refused");
+      },
+      renew: async () => false,
+      complete: async () => false,
+      release: async () => {},
+      close: async () => {},
+    };
+    const { app, sent, outcomes } = setup({ store: broken });
+    const keyed = await v2(app, '"k-1"', ["a"]);
+    expect(keyed.status).toBe(503);
+    expect(keyed.headers.get("retry-after")).toBe("1");
+    expect((await json(keyed)).error_code).toBe(503);
+    expect((await v2(app, null, ["a"])).status).toBe(200);
+    expect(sent).toHaveLength(1);
+    expect(await outcomes()).toEqual({ unavailable: 1 });
+  });
+
+  it("still answers a request whose answer cannot be stored after its records were written", async () => {
+    const memory = createMemoryStore({ maxBytes: 1024 * 1024 });
+    const failing: IdempotencyStore = {
+      ...memory,
+      complete: async () => {
+        throw new StoreUnavailableError("connection lost");
+      },
+    };
+    const { app, sent, outcomes } = setup({ store: failing });
+    const res = await v2(app, '"k-1"', ["a"]);
+    expect(res.status).toBe(200);
+    expect((await json(res)).offsets[0].offset).toBe(0);
+    expect(sent).toHaveLength(1);
+    expect(await outcomes()).toEqual({ unstored: 1 });
+  });
+
+  it("replays a v3 streaming request's reports together, and a records:batch answer", async () => {
+    const { app, sent } = setup();
+    const stream = () =>
+      app.request("/v3/clusters/c1/topics/t/records", {
+        method: "POST",
+        headers: { "content-type": "application/json", "idempotency-key": '"s-1"' },
+        body: `${JSON.stringify({ value: { type: "STRING", data: "x" } })}${JSON.stringify({ value: { type: "STRING", data: "y" } })}`,
+      });
+    const first = await (await stream()).text();
+    expect(first.split("\r\n").filter((l) => l !== "")).toHaveLength(2);
+    const again = await stream();
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(await again.text()).toBe(first);
+
+    const batch = () =>
+      app.request("/v3/clusters/c1/topics/t/records:batch", {
+        method: "POST",
+        headers: { "content-type": "application/json", "idempotency-key": '"b-1"' },
+        body: JSON.stringify({ entries: [{ id: "1", value: { type: "STRING", data: "z" } }] }),
+      });
+    const firstBatch = await batch();
+    expect(firstBatch.status).toBe(207);
+    const firstBatchBody = await firstBatch.text();
+    const batchAgain = await batch();
+    expect(batchAgain.status).toBe(207);
+    expect(await batchAgain.text()).toBe(firstBatchBody);
+    expect(sent.map((r) => r.value?.toString())).toEqual(["x", "y", "z"]);
+  });
+
+  it("takes over a key whose holder died mid-request once its lease lapsed", async () => {
+    const store = createMemoryStore({ maxBytes: 1024 * 1024 });
+    const { app, sent } = setup({ store, waitMs: 2000 });
+    const { fingerprint, scopedKey } = await import("./key.ts");
+    const body = JSON.stringify({ records: [{ value: b64("a") }] });
+    // A node claimed the key with this exact request and then vanished without renewing it.
+    const print = fingerprint({ method: "POST", target: "/topics/t", contentType: V2_BINARY, body: Buffer.from(body) });
+    expect((await store.claim(scopedKey(null, "k-1"), print, 100)).kind).toBe("claimed");
+    const res = await v2(app, '"k-1"', ["a"]);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("idempotent-replayed")).toBeNull();
+    expect(sent).toHaveLength(1);
+  });
+});
