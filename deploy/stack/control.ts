@@ -1,11 +1,20 @@
 import { StackError } from "./errors.ts";
 import { startGatewayProcess } from "./gateways.ts";
+import { startHaproxy } from "./haproxy.ts";
+import { restartBroker } from "./kafka.ts";
 import { HOST } from "./ports.ts";
 import { isRunning, sendSignal, stopProcess, waitForExit, waitUntil } from "./processes.ts";
 import { startRedisServer } from "./redis.ts";
 import { isPrimary, type RedisSentinelState, sentinelPrimaryPort } from "./redis-sentinel.ts";
 import { REPO } from "./stack.ts";
-import { type GatewayState, readState, type StackInfo, type StackState, writeState } from "./state.ts";
+import {
+  type BrokerState,
+  type GatewayState,
+  readState,
+  type StackInfo,
+  type StackState,
+  writeState,
+} from "./state.ts";
 
 /** Signals that end a process; after the others (SIGSTOP, SIGUSR1...) killGateway does not wait. */
 const ENDING: readonly NodeJS.Signals[] = ["SIGTERM", "SIGINT", "SIGKILL", "SIGQUIT"];
@@ -133,4 +142,71 @@ function ownSentinel(state: StackState): RedisSentinelState {
   if (!state.redisSentinel)
     throw new StackError("STACK_BAD_OPTION", "this stack was not started with --redis-sentinel");
   return state.redisSentinel;
+}
+
+// --- Faults: what the fault suite's nemeses do to a running stack (loadtest/faults). ---
+
+/**
+ * Sends `signal` to one broker by node id. SIGKILL and SIGTERM wait until it is gone; SIGSTOP and
+ * SIGCONT return at once (a stopped JVM keeps its sockets open: clients see silence, not a reset).
+ */
+export async function signalBroker(info: StackInfo, id: number, signal: NodeJS.Signals): Promise<void> {
+  const { broker } = findBroker(loadState(info), id);
+  if (!sendSignal(broker, signal)) throw new StackError("STACK_NOT_RUNNING", `broker ${id} is not running`);
+  if (ENDING.includes(signal) && !(await waitForExit(broker, 30_000))) {
+    throw new StackError("STACK_STOP_TIMEOUT", `broker ${id} still runs 30 s after ${signal}`);
+  }
+}
+
+/**
+ * Starts a stopped broker again with its own data directory and settings, waits until it sees every
+ * broker of the stack registered (itself included), and updates `info` in place with the new pid.
+ */
+export async function startBroker(info: StackInfo, id: number): Promise<void> {
+  const state = loadState(info);
+  const { broker, index } = findBroker(state, id);
+  if (isRunning(broker)) throw new StackError("STACK_ALREADY_RUNNING", `broker ${id} is running`);
+  const restarted = await restartBroker(
+    broker,
+    state.kafka.brokers.map((b) => b.id),
+    (spawned) => {
+      state.kafka.brokers[index] = spawned;
+      writeState(state);
+    },
+  );
+  const position = info.brokers.findIndex((b) => b.id === id);
+  if (position >= 0) info.brokers[position] = { id, pid: restarted.pid, port: restarted.port };
+}
+
+/** SIGKILLs the stack's own Redis (no shutdown, no save) and waits until it is gone. */
+export async function killRedis(info: StackInfo): Promise<void> {
+  const redis = ownRedis(loadState(info));
+  if (!redis.process || !sendSignal(redis.process, "SIGKILL")) {
+    throw new StackError("STACK_NOT_RUNNING", "redis is not running");
+  }
+  await waitForExit(redis.process, 10_000);
+}
+
+/**
+ * Stops haproxy (`signal`: SIGTERM is its hard stop, which closes every connection at once) and
+ * starts it again on the same port with the same gateways; resolves once it routes /readyz.
+ */
+export async function restartLoadBalancer(info: StackInfo, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+  const state = loadState(info);
+  const lb = state.lb;
+  if (!lb) throw new StackError("STACK_BAD_OPTION", "this stack has no load balancer");
+  if (sendSignal(lb, signal) && !(await waitForExit(lb, 15_000))) {
+    throw new StackError("STACK_STOP_TIMEOUT", `haproxy still runs 15 s after ${signal}`);
+  }
+  await startHaproxy(lb, state.gateways, (started) => {
+    state.lb = started;
+    writeState(state);
+  });
+}
+
+function findBroker(state: StackState, id: number): { broker: BrokerState; index: number } {
+  const index = state.kafka.brokers.findIndex((b) => b.id === id);
+  const broker = state.kafka.brokers[index];
+  if (!broker) throw new StackError("STACK_BAD_OPTION", `no broker ${id} in this stack`);
+  return { broker, index };
 }

@@ -1,8 +1,12 @@
 /** The stack's programmatic door, for tests: everything else in deploy/stack is internal. */
 export {
   killGateway,
+  killRedis,
   killRedisPrimary,
   redisPrimary,
+  restartLoadBalancer,
+  signalBroker,
+  startBroker,
   startGateway,
   startRedis,
   stopRedis,

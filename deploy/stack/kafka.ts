@@ -94,8 +94,10 @@ export async function startKafka(options: KafkaOptions): Promise<KafkaState> {
   );
 
   options.log(`starting ${cluster.brokers.length} broker(s) on ports ${cluster.brokers.map((b) => b.port).join(", ")}`);
-  const started = cluster.brokers.map((broker) => {
-    const child = spawnBroker(broker, classpath, cluster.saslSsl ? oidcJvmOptions(cluster.saslSsl) : []);
+  const jvmOptions = cluster.saslSsl ? oidcJvmOptions(cluster.saslSsl) : [];
+  const started = cluster.brokers.map((plan) => {
+    const broker = { ...plan, jvmOptions };
+    const child = spawnBroker(broker, classpath, jvmOptions);
     options.onSpawned({
       ...broker,
       pid: child.pid,
@@ -129,6 +131,37 @@ export async function startKafka(options: KafkaOptions): Promise<KafkaState> {
       startTime: child.startTime,
     })),
   };
+}
+
+/**
+ * Starts one broker of a running stack again, with the configuration, data and JVM options it had
+ * (a restart after a crash: its log is recovered from disk), and waits until every broker in
+ * `expectedIds` is registered and unfenced as this broker sees the cluster.
+ */
+export async function restartBroker(
+  broker: BrokerState,
+  expectedIds: number[],
+  onSpawned: (broker: BrokerState) => void,
+  log: (message: string) => void = () => {},
+  timeoutMs = READY_TIMEOUT_MS,
+): Promise<BrokerState> {
+  const child = spawnBroker(broker, kafkaClasspath(kafkaLibs(), log), broker.jvmOptions ?? []);
+  const restarted = { ...broker, pid: child.pid, startTime: child.startTime };
+  onSpawned(restarted);
+  await waitUntil(
+    `broker ${broker.id} (port ${broker.port})`,
+    async () => {
+      const view = await probeCluster(broker.port, HOST);
+      return view !== null && view.controllerId >= 0 && expectedIds.every((id) => view.brokerIds.includes(id));
+    },
+    {
+      timeoutMs,
+      intervalMs: 250,
+      failure: child.exitStatus,
+      detail: () => tailFile(join(broker.dir, "server.log"), 30),
+    },
+  );
+  return restarted;
 }
 
 async function planCluster(options: KafkaOptions): Promise<ClusterPlan> {

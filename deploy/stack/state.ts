@@ -62,6 +62,8 @@ export interface BrokerState extends ProcessRef {
   port: number;
   controllerPort: number;
   dir: string;
+  /** Extra JVM options it was started with, replayed on a restart (absent in older state files). */
+  jvmOptions?: string[];
 }
 
 export interface RedisState {

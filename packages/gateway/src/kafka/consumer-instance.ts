@@ -260,6 +260,7 @@ export class ConsumerInstance {
    */
   read(timeoutMs: number, maxBytes: number, minBytes: number | null, gone?: AbortSignal): Promise<ConsumedMessage[]> {
     return this.#serial(async () => {
+      this.#forgetRevoked();
       const out = await this.#collect(timeoutMs, maxBytes, minBytes, gone);
       this.touch();
       if (gone?.aborted) {
@@ -284,6 +285,7 @@ export class ConsumerInstance {
     accept: (messages: ConsumedMessage[]) => { taken: number; delivered: ConsumedMessage[] } | null,
   ): Promise<void> {
     return this.#serial(async () => {
+      this.#forgetRevoked();
       const out = await this.#collect(timeoutMs, maxBytes, null);
       this.touch();
       if (out.length === 0) return;
@@ -351,9 +353,26 @@ export class ConsumerInstance {
     }
   }
 
-  /** Commits the given offsets (already +1) or, with none, everything handed to clients so far. */
+  /**
+   * Forgets what was handed out of partitions this instance no longer holds. Kafka's classic group
+   * protocol takes a commit from any member of the current generation for any partition, so a
+   * no-body commit of a revoked partition's old position would move the group's committed offset
+   * back under its new owner: the fault suite saw a group re-read thousands of records it had
+   * committed after a broker kill moved partitions between instances.
+   */
+  #forgetRevoked(): void {
+    if (this.#delivered.size === 0) return;
+    const held = new Set(this.assignments().map((p) => `${p.topic}\u0000${p.partition}`));
+    for (const key of this.#delivered.keys()) if (!held.has(key)) this.#delivered.delete(key);
+  }
+
+  /**
+   * Commits the given offsets (already +1) or, with none, everything handed to clients so far of
+   * the partitions the instance holds now (REST Proxy's commitSync commits the same).
+   */
   commit(offsets: TopicPartitionOffset[] | null): Promise<void> {
     return this.#serial(async () => {
+      if (!offsets) this.#forgetRevoked();
       const toCommit = offsets ?? [...this.#delivered.values()];
       if (toCommit.length === 0) return;
       await new Promise<void>((resolve, reject) =>
@@ -433,6 +452,7 @@ export class ConsumerInstance {
   /** Leaves the group; with commit, first commits what clients received (graceful hand-off). */
   close(options: { commit: boolean }): Promise<void> {
     const closing = this.#serial(async () => {
+      if (options.commit) this.#forgetRevoked();
       if (options.commit && this.settings.autoCommit && this.#delivered.size > 0) {
         await new Promise<void>((resolve) => this.#consumer.commitCb([...this.#delivered.values()], () => resolve()));
       }

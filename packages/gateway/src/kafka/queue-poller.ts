@@ -70,11 +70,20 @@ export class QueuePoller {
 
 const illegalState = (message: string) => new RestError(409, ErrorCode.IllegalState, `Illegal state: ${message}`);
 
+/**
+ * Errors of a commit or committed-offset lookup that pass once the group's coordinator has moved
+ * or a broker is back (Kafka's RetriableException family): timed out, all brokers down, transport,
+ * request timed out, coordinator loading / not available / not coordinator, rebalance in progress.
+ * The fault suite saw them answered 500 while a broker was killed; a client can only act on 503.
+ */
+const retriableCodes = new Set([-185, -187, -195, 7, 14, 15, 16, 27]);
+
 /** A librdkafka consumer error as the client sees it. */
 export function kafkaFailure(error: { code?: number; message?: string }): RestError {
   const message = error.message ?? "unknown Kafka error";
   if (error.code === ERR_STATE) return illegalState(message);
   if (error.code === 29 || error.code === 30) return new RestError(403, ErrorCode.Forbidden, message);
   if (error.code === 58) return new RestError(401, ErrorCode.Unauthenticated, message);
+  if (retriableCodes.has(error.code ?? 0)) return new RestError(503, ErrorCode.KafkaRetriable, message);
   return new RestError(500, ErrorCode.KafkaError, message);
 }
