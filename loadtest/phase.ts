@@ -14,6 +14,7 @@ export const SCENARIOS = [
   "consume",
   "forwarding",
   "scale-out",
+  "lone",
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -33,8 +34,9 @@ export interface PhaseResult {
   /**
    * "same-rate": the plain producer at the record rate the Wharf phase before it achieved.
    * "ramp": one step of the open-model ramp that finds the saturation the fixed rates derive from.
+   * "lone": one client sending one request (or record) after another; latency is its wait.
    */
-  phase: "max" | "ramp" | "fixed-rate" | "same-rate";
+  phase: "max" | "ramp" | "fixed-rate" | "same-rate" | "lone";
   label: string;
   /** Fixed-rate phases: the fraction of the saturation they offer; ramp steps: of the closed-model max. */
   loadFraction: number | null;

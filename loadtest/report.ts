@@ -130,6 +130,8 @@ export function compare(phases: PhaseResult[], loadFractions: number[]): Compari
     );
   }
 
+  loneChecks(get, check);
+
   const owner = get({ scenario: "forwarding", phase: "fixed-rate", label: "assignments via owner" })?.latencyMs;
   const other = get({ scenario: "forwarding", phase: "fixed-rate", label: "assignments via non-owner" })?.latencyMs;
   for (const [q, limit] of [
@@ -188,6 +190,44 @@ export function compare(phases: PhaseResult[], loadFractions: number[]): Compari
   return { ratios, checks };
 }
 
+/**
+ * The lone request against the plain producer's one-record loop with the same settings, and where
+ * its time goes: each piece was measured on its own in the same run.
+ */
+function loneChecks(
+  get: (q: Pick) => PhaseResult | undefined,
+  check: (what: string, value: number | null, target: string, met: boolean | null, detail: string) => void,
+) {
+  const plain = get({ scenario: "lone", phase: "lone", label: "plain producer, one" })?.latencyMs;
+  const eager = get({ scenario: "lone", phase: "lone", label: "linger.ms=0" })?.latencyMs;
+  const healthz = get({ scenario: "lone", phase: "lone", label: "GET /healthz" })?.latencyMs;
+  const decode = get({ scenario: "lone", phase: "lone", label: "JSON.parse" })?.latencyMs;
+  const wharf = get({ scenario: "lone", phase: "lone", label: "v2 produce" })?.latencyMs;
+  for (const q of ["p50", "p99"] as const) {
+    const added = wharf && plain ? wharf[q] - plain[q] : null;
+    check(
+      `lone 1-record request ${q} added over the plain producer's loop`,
+      added,
+      "<= 1 ms",
+      added !== null && added <= 1,
+      added === null
+        ? ""
+        : `${ms(wharf?.[q])} vs ${ms(plain?.[q])} ms (p99.9 ${ms(wharf?.p999)} vs ${ms(plain?.p999)})`,
+    );
+  }
+  if (plain && eager && healthz && decode && wharf) {
+    check(
+      "lone request p50 breakdown",
+      wharf.p50,
+      "(no target)",
+      null,
+      `acks=all round trip + binding ${ms(eager.p50)} ms, linger ${ms(plain.p50 - eager.p50)} ms, ` +
+        `empty HTTP ${ms(healthz.p50)} ms, JSON + base64 ${ms(decode.p50)} ms, ` +
+        `rest ${ms(wharf.p50 - eager.p50 - healthz.p50 - decode.p50)} ms`,
+    );
+  }
+}
+
 export function toJsonLine(run: RunInfo, phases: PhaseResult[], comparison: Comparison): string {
   return JSON.stringify({ benchmark: "wharf", version: 2, run, phases, comparison });
 }
@@ -215,6 +255,7 @@ const PHASE_NAMES: Record<PhaseResult["phase"], string> = {
   ramp: "ramp (open)",
   "fixed-rate": "fixed rate (open)",
   "same-rate": "fixed rate",
+  lone: "lone client",
 };
 export const phaseName = (p: PhaseResult) =>
   `${p.label}, ${PHASE_NAMES[p.phase]}${p.loadFraction === null ? "" : ` ${Math.round(p.loadFraction * 100)}%`}` +

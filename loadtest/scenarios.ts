@@ -7,6 +7,7 @@ import { type Dispatcher, Pool } from "undici";
 import { runClosedModel } from "./closed-model.ts";
 import { consume, forwarding } from "./consume-scenarios.ts";
 import { healthzRequest, produceV2Request, type RequestSpec } from "./http-request.ts";
+import { lone } from "./lone-scenario.ts";
 import { runOpenModel } from "./open-model.ts";
 import {
   DRAIN_TIMEOUT_MS,
@@ -47,6 +48,8 @@ export async function runScenario(name: ScenarioName, ctx: ScenarioContext): Pro
       return forwarding(ctx);
     case "scale-out":
       return scaleOut(ctx);
+    case "lone":
+      return lone(ctx);
   }
 }
 
