@@ -15,6 +15,7 @@ export const SCENARIOS = [
   "forwarding",
   "scale-out",
   "lone",
+  "peers",
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -26,6 +27,8 @@ export interface ScenarioContext {
   /** Fixed-rate phases run at these fractions of the saturation just measured; the first one is
    * compared with the plain producer at the same record rate. */
   loadFractions: number[];
+  /** Other Confluent-v2-compatible endpoints (--target) on the same Kafka, for the peers scenario. */
+  peers: string[];
   log: (message: string) => void;
 }
 
@@ -38,6 +41,8 @@ export interface PhaseResult {
    */
   phase: "max" | "ramp" | "fixed-rate" | "same-rate" | "lone";
   label: string;
+  /** The peers scenario: which endpoint ("Wharf" or a --target) the phase measured. */
+  endpoint?: string;
   /** Fixed-rate phases: the fraction of the saturation they offer; ramp steps: of the closed-model max. */
   loadFraction: number | null;
   /** Ramp steps: whether the target kept up (see sustained() in scenarios.ts). */

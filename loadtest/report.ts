@@ -1,5 +1,6 @@
 /** Turns phase results into the ratios against their ceilings, a readable table, and one JSON line. */
 import os from "node:os";
+import { WHARF_ENDPOINT } from "./peers-scenario.ts";
 import type { PhaseResult, ScenarioName } from "./scenarios.ts";
 
 export interface RunInfo {
@@ -18,6 +19,8 @@ export interface RunInfo {
   lbUrl: string | null;
   /** Which gateway code ran: a commit, with or without uncommitted changes, or another entry point. */
   gatewaySource: string;
+  /** --target endpoints the peers scenario measured beside Wharf. */
+  targets?: string[];
   machine: { cpus: number; cpuModel: string; loadAvgStart: number[]; loadAvgEnd: number[]; node: string };
 }
 
@@ -131,6 +134,16 @@ export function compare(phases: PhaseResult[], loadFractions: number[]): Compari
   }
 
   loneChecks(get, check);
+  for (const row of peerRows(phases)) {
+    if (row.endpoint === WHARF_ENDPOINT || row.ratio === null || !row.recordsPerSec) continue;
+    // As every ratio here: Wharf's figure over the other one (the table shows the peer over Wharf).
+    ratios.push({
+      what: `${row.request} records/s, Wharf vs ${row.endpoint}`,
+      wharf: row.wharfRecordsPerSec as number,
+      ceiling: row.recordsPerSec as number,
+      ratio: (row.wharfRecordsPerSec as number) / (row.recordsPerSec as number),
+    });
+  }
 
   const owner = get({ scenario: "forwarding", phase: "fixed-rate", label: "assignments via owner" })?.latencyMs;
   const other = get({ scenario: "forwarding", phase: "fixed-rate", label: "assignments via non-owner" })?.latencyMs;
@@ -226,6 +239,48 @@ function loneChecks(
         `rest ${ms(wharf.p50 - eager.p50 - healthz.p50 - decode.p50)} ms`,
     );
   }
+}
+
+export interface PeerRow {
+  request: string;
+  endpoint: string;
+  requestsPerSec: number | null;
+  recordsPerSec: number | null;
+  wharfRecordsPerSec: number | null;
+  /** This endpoint's closed-model records/s over Wharf's (Wharf's own row: 1). */
+  ratio: number | null;
+  /** The open-model phase at the common rate. */
+  rate: number | null;
+  p50: number | null;
+  p99: number | null;
+  p999: number | null;
+}
+
+/** One row per request kind and endpoint of the peers scenario. */
+export function peerRows(phases: PhaseResult[]): PeerRow[] {
+  const peerPhases = phases.filter((p) => p.scenario === "peers" && p.endpoint !== undefined);
+  const rows: PeerRow[] = [];
+  for (const max of peerPhases.filter((p) => p.phase === "max")) {
+    const endpoint = max.endpoint as string;
+    const request = max.label.slice(endpoint.length + 2);
+    const wharf = peerPhases.find(
+      (p) => p.phase === "max" && p.endpoint === WHARF_ENDPOINT && p.label.endsWith(request),
+    );
+    const open = peerPhases.find((p) => p.phase === "fixed-rate" && p.label === max.label);
+    rows.push({
+      request,
+      endpoint,
+      requestsPerSec: max.requestsPerSec,
+      recordsPerSec: max.recordsPerSec,
+      wharfRecordsPerSec: wharf?.recordsPerSec ?? null,
+      ratio: wharf?.recordsPerSec ? max.recordsPerSec / wharf.recordsPerSec : null,
+      rate: open?.offeredPerSec ?? null,
+      p50: open?.latencyMs?.p50 ?? null,
+      p99: open?.latencyMs?.p99 ?? null,
+      p999: open?.latencyMs?.p999 ?? null,
+    });
+  }
+  return rows;
 }
 
 export function toJsonLine(run: RunInfo, phases: PhaseResult[], comparison: Comparison): string {
@@ -348,6 +403,26 @@ export function toText(run: RunInfo, phases: PhaseResult[], comparison: Comparis
   );
   for (const r of comparison.ratios) {
     lines.push(`  ${r.what}: ${int(r.wharf)} / ${int(r.ceiling)} = ${r.ratio.toFixed(2)}`);
+  }
+  const peers = peerRows(phases);
+  if (peers.length > 0) {
+    lines.push("", "Wharf beside its peers (closed-model max; latency from the open-model phase at the common rate):");
+    lines.push(
+      table([
+        ["request", "endpoint", "req/s", "records/s", "x Wharf", "at req/s", "p50 ms", "p99 ms", "p99.9 ms"],
+        ...peers.map((r) => [
+          r.request,
+          r.endpoint,
+          int(r.requestsPerSec),
+          int(r.recordsPerSec),
+          r.ratio === null ? "-" : r.ratio.toFixed(2),
+          int(r.rate),
+          ms(r.p50),
+          ms(r.p99),
+          ms(r.p999),
+        ]),
+      ]),
+    );
   }
   lines.push("", "Targets:");
   const verdict = (c: Check) =>

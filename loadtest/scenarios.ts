@@ -9,6 +9,7 @@ import { consume, forwarding } from "./consume-scenarios.ts";
 import { healthzRequest, produceV2Request, type RequestSpec } from "./http-request.ts";
 import { lone } from "./lone-scenario.ts";
 import { runOpenModel } from "./open-model.ts";
+import { peers } from "./peers-scenario.ts";
 import {
   DRAIN_TIMEOUT_MS,
   MAX_OUTSTANDING,
@@ -50,6 +51,8 @@ export async function runScenario(name: ScenarioName, ctx: ScenarioContext): Pro
       return scaleOut(ctx);
     case "lone":
       return lone(ctx);
+    case "peers":
+      return peers(ctx);
   }
 }
 
@@ -192,7 +195,7 @@ export async function openPhase(
   pool: Pool,
   request: RequestSpec,
   ratePerSec: number,
-  options: { label?: string; loadFraction?: number | null; lagOf?: string | null } = {},
+  options: { label?: string; loadFraction?: number | null; gatewayPids?: number[]; lagOf?: string | null } = {},
 ): Promise<PhaseResult> {
   ctx.log(`${name}: ${options.label ?? request.label}, open model at ${ratePerSec} requests/s`);
   const open = await measure(
@@ -207,7 +210,10 @@ export async function openPhase(
         maxOutstanding: MAX_OUTSTANDING,
         drainTimeoutMs: DRAIN_TIMEOUT_MS,
       }),
-    options.lagOf === undefined ? {} : { lagOf: options.lagOf },
+    {
+      ...(options.lagOf === undefined ? {} : { lagOf: options.lagOf }),
+      ...(options.gatewayPids ? { gatewayPids: options.gatewayPids } : {}),
+    },
   );
   return {
     scenario: name,
