@@ -46,7 +46,8 @@ export interface GatewayConfig {
     maxInflightBytes: number;
     /**
      * A record that reaches an idle producer is sent at once (a bounded flush) instead of waiting
-     * linger.ms; this is how long such a flush may run. 0 keeps linger.ms for every record.
+     * linger.ms; this is how long such a flush may run, i.e. how long linger.ms is suspended (all
+     * records sent meanwhile go at once too). 0 keeps linger.ms for every record.
      */
     idleFlushMs: number;
   };
@@ -264,7 +265,7 @@ export function parseConfig(props: Record<string, string>): GatewayConfig {
       maxRecordsPerRequest: int("produce.max.records.per.request", 10_000, 1),
       maxInflightRecords: int("produce.max.inflight.records", 200_000, 1),
       maxInflightBytes: int("produce.max.inflight.bytes", 256 * 1024 * 1024, 1024),
-      idleFlushMs: int("produce.idle.flush.ms", 100, 0, 10_000),
+      idleFlushMs: int("produce.idle.flush.ms", 1, 0, 1000),
     },
     consumer: {
       requestTimeoutMs: int("consumer.request.timeout.ms", 1000, 0, 300_000),
