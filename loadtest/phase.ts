@@ -16,6 +16,7 @@ export const SCENARIOS = [
   "scale-out",
   "lone",
   "peers",
+  "fanout",
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -65,6 +66,16 @@ export interface PhaseResult {
   /** The serving gateway's event-loop delay p99 over the phase (from its /metrics). */
   eventLoopLagP99Ms: number | null;
   stats: PhaseStats;
+  /** The fan-out phases: streams asked for and open, the gateway's RSS per open stream. */
+  fanout?: {
+    streams: number;
+    open: number;
+    rssBeforeMiB: number | null;
+    rssOpenMiB: number | null;
+    rssPerStreamMiB: number | null;
+    /** Events delivered over (records produced x open streams). */
+    deliveredShare: number | null;
+  };
 }
 
 /** Counts that bound every loop, far above what two cores reach in a phase. */

@@ -134,6 +134,18 @@ export function compare(phases: PhaseResult[], loadFractions: number[]): Compari
   }
 
   loneChecks(get, check);
+  for (const p of phases.filter((x) => x.scenario === "fanout" && x.fanout)) {
+    const f = p.fanout as NonNullable<PhaseResult["fanout"]>;
+    check(
+      `SSE fan-out, ${f.streams} streams: events/s delivered`,
+      p.recordsPerSec,
+      "(no target)",
+      null,
+      `${f.open} open, ${int(p.offeredPerSec)} records/s produced, ${f.deliveredShare === null ? "-" : (f.deliveredShare * 100).toFixed(1)}% delivered, ` +
+        `gateway RSS ${f.rssPerStreamMiB === null ? "-" : f.rssPerStreamMiB.toFixed(2)} MiB per stream (${int(f.rssBeforeMiB)} -> ${int(f.rssOpenMiB)} MiB), ` +
+        `one stream's latency p50 ${ms(p.latencyMs?.p50)} / p99 ${ms(p.latencyMs?.p99)} ms`,
+    );
+  }
   for (const row of peerRows(phases)) {
     if (row.endpoint === WHARF_ENDPOINT || row.ratio === null || !row.recordsPerSec) continue;
     // As every ratio here: Wharf's figure over the other one (the table shows the peer over Wharf).

@@ -6,6 +6,7 @@
 import { type Dispatcher, Pool } from "undici";
 import { runClosedModel } from "./closed-model.ts";
 import { consume, forwarding } from "./consume-scenarios.ts";
+import { fanoutScenario } from "./fanout-scenario.ts";
 import { healthzRequest, produceV2Request, type RequestSpec } from "./http-request.ts";
 import { lone } from "./lone-scenario.ts";
 import { runOpenModel } from "./open-model.ts";
@@ -53,6 +54,8 @@ export async function runScenario(name: ScenarioName, ctx: ScenarioContext): Pro
       return lone(ctx);
     case "peers":
       return peers(ctx);
+    case "fanout":
+      return fanoutScenario(ctx);
   }
 }
 
