@@ -101,11 +101,28 @@ export function compare(phases: PhaseResult[], loadFractions: number[]): Compari
     get({ scenario: "stream-v3", phase: "max" })?.recordsPerSec,
     plainMax,
   );
-  ratio(
+  const consumeRatio = ratio(
     "v2 consume records/s vs plain consumer",
     get({ scenario: "consume", phase: "max", label: "v2" })?.recordsPerSec,
     get({ scenario: "consume", phase: "max", label: "plain" })?.recordsPerSec,
   );
+  check(
+    "v2 consume (binary, 1 KiB) / plain consumer records/s",
+    consumeRatio?.ratio ?? null,
+    ">= 0.7",
+    (consumeRatio?.ratio ?? 0) >= 0.7,
+    consumeRatio ? `${int(consumeRatio.wharf)} / ${int(consumeRatio.ceiling)}` : "",
+  );
+  const overHttp = get({ scenario: "consume", phase: "fixed-rate", label: "v2 produce ->" });
+  if (overHttp?.latencyMs) {
+    check(
+      "end to end, v2 produce -> long-polling v2 consumer, p99",
+      overHttp.latencyMs.p99,
+      "(no target)",
+      null,
+      `p50 ${ms(overHttp.latencyMs.p50)} ms, p99 ${ms(overHttp.latencyMs.p99)} ms, p99.9 ${ms(overHttp.latencyMs.p999)} ms at ${int(overHttp.offeredPerSec)} records/s`,
+    );
+  }
 
   for (const scenario of ["produce-1", "produce-100"] as const) {
     const wharf = get({ scenario, phase: "fixed-rate", fraction: half })?.latencyMs?.p99;
