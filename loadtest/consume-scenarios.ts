@@ -68,6 +68,7 @@ async function readAll(
     counts: { ok: m.result },
     maxSchedulerLagMs: null,
     eventLoopLagP99Ms: m.eventLoopLagP99Ms,
+    gc: m.gc,
     stats: m.stats,
   } satisfies PhaseResult;
 }
@@ -128,6 +129,7 @@ async function endToEnd(
     counts: { ok: seen, failed: m.result.failed, unfinished: Math.max(0, m.result.delivered - seen) },
     maxSchedulerLagMs: m.result.maxSchedulerLagMs,
     eventLoopLagP99Ms: m.eventLoopLagP99Ms,
+    gc: m.gc,
     stats: m.stats,
   };
 }

@@ -162,6 +162,7 @@ async function single(ctx: ScenarioContext): Promise<PhaseResult> {
       counts: { ok: m.result.events, failed: m.result.failed ? 1 : 0 },
       maxSchedulerLagMs: null,
       eventLoopLagP99Ms: m.eventLoopLagP99Ms,
+      gc: m.gc,
       stats: m.stats,
     };
   } finally {
@@ -222,6 +223,7 @@ async function fanout(ctx: ScenarioContext, streams: number): Promise<PhaseResul
       },
       maxSchedulerLagMs: m.result.produced.maxSchedulerLagMs,
       eventLoopLagP99Ms: m.eventLoopLagP99Ms,
+      gc: m.gc,
       stats: m.stats,
       fanout: {
         streams,

@@ -74,6 +74,7 @@ async function httpLone(ctx: ScenarioContext, request: RequestSpec, label: strin
       latencyMs: m.result.serviceTimeMs,
       counts: m.result.outcomes,
       eventLoopLagP99Ms: m.eventLoopLagP99Ms,
+      gc: m.gc,
       stats: m.stats,
     };
   } finally {

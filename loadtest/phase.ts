@@ -1,5 +1,5 @@
 /** What every scenario shares: its context, the shape of one measured phase, and the bounds. */
-import { eventLoopLagWindow } from "./gateway-metrics.ts";
+import { eventLoopLagWindow, type GcSummary, gcWindow } from "./gateway-metrics.ts";
 import type { OutcomeCounts } from "./http-request.ts";
 import type { LatencySummary } from "./latency.ts";
 import { monitorPhase, type PhaseStats } from "./process-stats.ts";
@@ -65,6 +65,8 @@ export interface PhaseResult {
   maxSchedulerLagMs: number | null;
   /** The serving gateway's event-loop delay p99 over the phase (from its /metrics). */
   eventLoopLagP99Ms: number | null;
+  /** The serving gateway's garbage collection over the phase (absent in older runs). */
+  gc?: GcSummary | null;
   stats: PhaseStats;
   /** The fan-out phases: streams asked for and open, the gateway's RSS per open stream. */
   fanout?: {
@@ -88,6 +90,7 @@ export interface Measured<T> {
   result: T;
   stats: PhaseStats;
   eventLoopLagP99Ms: number | null;
+  gc: GcSummary | null;
 }
 
 /**
@@ -103,10 +106,11 @@ export async function measure<T>(
   const first = ctx.target.gatewayPid;
   const gateways = options.gatewayPids ?? (first === null ? [] : [first]);
   const lag = lagUrl ? await eventLoopLagWindow(lagUrl) : null;
+  const gc = lagUrl ? await gcWindow(lagUrl) : null;
   const monitor = monitorPhase({ gateways, brokers: ctx.target.brokerPids });
   const result = await run();
   const stats = monitor.stop();
-  return { result, stats, eventLoopLagP99Ms: lag ? await lag.stop() : null };
+  return { result, stats, eventLoopLagP99Ms: lag ? await lag.stop() : null, gc: gc ? await gc.stop() : null };
 }
 
 export const rateAt = (saturation: number, fraction: number) => Math.max(1, Math.round(saturation * fraction));

@@ -187,6 +187,7 @@ export async function closedPhase(
     counts: max.result.outcomes,
     maxSchedulerLagMs: null,
     eventLoopLagP99Ms: max.eventLoopLagP99Ms,
+    gc: max.gc,
     stats: max.stats,
   };
 }
@@ -234,6 +235,7 @@ export async function openPhase(
     counts: { ...open.result.outcomes, shed: open.result.shed, unfinished: open.result.unfinished },
     maxSchedulerLagMs: open.result.maxSchedulerLagMs,
     eventLoopLagP99Ms: open.eventLoopLagP99Ms,
+    gc: open.gc,
     stats: open.stats,
   };
 }
