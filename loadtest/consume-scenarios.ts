@@ -69,6 +69,7 @@ async function readAll(
     maxSchedulerLagMs: null,
     eventLoopLagP99Ms: m.eventLoopLagP99Ms,
     gc: m.gc,
+    idleFlushes: m.idleFlushes,
     stats: m.stats,
   } satisfies PhaseResult;
 }
@@ -130,6 +131,7 @@ async function endToEnd(
     maxSchedulerLagMs: m.result.maxSchedulerLagMs,
     eventLoopLagP99Ms: m.eventLoopLagP99Ms,
     gc: m.gc,
+    idleFlushes: m.idleFlushes,
     stats: m.stats,
   };
 }

@@ -163,6 +163,7 @@ async function single(ctx: ScenarioContext): Promise<PhaseResult> {
       maxSchedulerLagMs: null,
       eventLoopLagP99Ms: m.eventLoopLagP99Ms,
       gc: m.gc,
+      idleFlushes: m.idleFlushes,
       stats: m.stats,
     };
   } finally {
@@ -224,6 +225,7 @@ async function fanout(ctx: ScenarioContext, streams: number): Promise<PhaseResul
       maxSchedulerLagMs: m.result.produced.maxSchedulerLagMs,
       eventLoopLagP99Ms: m.eventLoopLagP99Ms,
       gc: m.gc,
+      idleFlushes: m.idleFlushes,
       stats: m.stats,
       fanout: {
         streams,

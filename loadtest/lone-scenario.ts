@@ -75,6 +75,7 @@ async function httpLone(ctx: ScenarioContext, request: RequestSpec, label: strin
       counts: m.result.outcomes,
       eventLoopLagP99Ms: m.eventLoopLagP99Ms,
       gc: m.gc,
+      idleFlushes: m.idleFlushes,
       stats: m.stats,
     };
   } finally {

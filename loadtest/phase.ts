@@ -1,5 +1,5 @@
 /** What every scenario shares: its context, the shape of one measured phase, and the bounds. */
-import { eventLoopLagWindow, type GcSummary, gcWindow } from "./gateway-metrics.ts";
+import { eventLoopLagWindow, type GcSummary, gcWindow, scrapeMetric } from "./gateway-metrics.ts";
 import type { OutcomeCounts } from "./http-request.ts";
 import type { LatencySummary } from "./latency.ts";
 import { monitorPhase, type PhaseStats } from "./process-stats.ts";
@@ -67,6 +67,8 @@ export interface PhaseResult {
   eventLoopLagP99Ms: number | null;
   /** The serving gateway's garbage collection over the phase (absent in older runs). */
   gc?: GcSummary | null;
+  /** Flushes the serving gateway started for a record that found its producer idle (sent at once). */
+  idleFlushes?: number | null;
   stats: PhaseStats;
   /** The fan-out phases: streams asked for and open, the gateway's RSS per open stream. */
   fanout?: {
@@ -91,7 +93,10 @@ export interface Measured<T> {
   stats: PhaseStats;
   eventLoopLagP99Ms: number | null;
   gc: GcSummary | null;
+  idleFlushes: number | null;
 }
+
+const IDLE_FLUSHES = "wharf_producer_idle_flushes_total";
 
 /**
  * Runs one phase under /proc sampling. The gateway is the first one unless `gatewayPids` names
@@ -107,10 +112,19 @@ export async function measure<T>(
   const gateways = options.gatewayPids ?? (first === null ? [] : [first]);
   const lag = lagUrl ? await eventLoopLagWindow(lagUrl) : null;
   const gc = lagUrl ? await gcWindow(lagUrl) : null;
+  const flushesBefore = lagUrl ? await scrapeMetric(lagUrl, IDLE_FLUSHES) : null;
   const monitor = monitorPhase({ gateways, brokers: ctx.target.brokerPids });
   const result = await run();
   const stats = monitor.stop();
-  return { result, stats, eventLoopLagP99Ms: lag ? await lag.stop() : null, gc: gc ? await gc.stop() : null };
+  const flushesAfter = lagUrl ? await scrapeMetric(lagUrl, IDLE_FLUSHES) : null;
+  return {
+    result,
+    stats,
+    eventLoopLagP99Ms: lag ? await lag.stop() : null,
+    gc: gc ? await gc.stop() : null,
+    // An older gateway (a peer) has no such counter: null, not 0.
+    idleFlushes: flushesBefore !== null && flushesAfter !== null ? flushesAfter - flushesBefore : null,
+  };
 }
 
 export const rateAt = (saturation: number, fraction: number) => Math.max(1, Math.round(saturation * fraction));

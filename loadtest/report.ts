@@ -417,10 +417,11 @@ export function toText(run: RunInfo, phases: PhaseResult[], comparison: Comparis
       cores(p.stats.otherCpu),
       cores(p.stats.machineBusy),
       p.gc ? `${p.gc.totalMs.toFixed(0)}/${p.gc.pauses}/${p.gc.over10ms}` : "-",
+      p.idleFlushes === undefined || p.idleFlushes === null ? "-" : int(p.idleFlushes),
     ];
   });
   const resourceHeader = ["phase", "gw CPU", "gw us/req", "us/record", "gw RSS MiB"];
-  resourceHeader.push("kafka CPU", "gen CPU", "other CPU", "machine", "gw GC ms/n/>10ms");
+  resourceHeader.push("kafka CPU", "gen CPU", "other CPU", "machine", "gw GC ms/n/>10ms", "idle flushes");
   lines.push(table([resourceHeader, ...resourceRows]), "");
   lines.push(
     "Latency: open-model phases only, from each request's intended send time (constant arrival rate), so a",
@@ -429,6 +430,7 @@ export function toText(run: RunInfo, phases: PhaseResult[], comparison: Comparis
     "us/record: CPU microseconds per record produced or consumed, in the process that did it (the gateway for",
     "Wharf, this process for the plain clients). 'other' is CPU used by anything else on the box; 'machine' all of it.",
     "gw GC: the serving gateway's garbage collection over the phase: total pause ms / pauses / pauses over 10 ms.",
+    "idle flushes: records that found the gateway's producer idle and were sent at once (produce.idle.flush.ms).",
     "",
     "Wharf against its ceilings (same run):",
   );

@@ -188,6 +188,7 @@ export async function closedPhase(
     maxSchedulerLagMs: null,
     eventLoopLagP99Ms: max.eventLoopLagP99Ms,
     gc: max.gc,
+    idleFlushes: max.idleFlushes,
     stats: max.stats,
   };
 }
@@ -236,6 +237,7 @@ export async function openPhase(
     maxSchedulerLagMs: open.result.maxSchedulerLagMs,
     eventLoopLagP99Ms: open.eventLoopLagP99Ms,
     gc: open.gc,
+    idleFlushes: open.idleFlushes,
     stats: open.stats,
   };
 }
