@@ -110,17 +110,19 @@ export async function measure<T>(
   const lagUrl = options.lagOf === undefined ? ctx.target.gatewayUrl : options.lagOf;
   const first = ctx.target.gatewayPid;
   const gateways = options.gatewayPids ?? (first === null ? [] : [first]);
-  const lag = lagUrl ? await eventLoopLagWindow(lagUrl) : null;
   const gc = lagUrl ? await gcWindow(lagUrl) : null;
   const flushesBefore = lagUrl ? await scrapeMetric(lagUrl, IDLE_FLUSHES) : null;
+  // Every scrape resets prom-client's event-loop histogram: the lag window opens last and closes first.
+  const lag = lagUrl ? await eventLoopLagWindow(lagUrl) : null;
   const monitor = monitorPhase({ gateways, brokers: ctx.target.brokerPids });
   const result = await run();
   const stats = monitor.stop();
+  const eventLoopLagP99Ms = lag ? await lag.stop() : null;
   const flushesAfter = lagUrl ? await scrapeMetric(lagUrl, IDLE_FLUSHES) : null;
   return {
     result,
     stats,
-    eventLoopLagP99Ms: lag ? await lag.stop() : null,
+    eventLoopLagP99Ms,
     gc: gc ? await gc.stop() : null,
     // An older gateway (a peer) has no such counter: null, not 0.
     idleFlushes: flushesBefore !== null && flushesAfter !== null ? flushesAfter - flushesBefore : null,
