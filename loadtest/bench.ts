@@ -21,6 +21,9 @@ const USAGE = `usage: node loadtest/bench.ts [options]
   --kafka HOST:PORT    reuse this Kafka instead of starting a broker
   --gateway URL        reuse this gateway too (needs --kafka)
   --gateway-pid PID    the reused gateway's pid, for its CPU and RSS
+  --target URL         another Confluent-v2-compatible endpoint on the same Kafka (repeatable):
+                       adds the peers scenario, which runs the v2 produce requests against Wharf
+                       and each target and prints each target's figures as ratios of Wharf's
 Only loopback addresses are accepted.`;
 
 /** However the phases behave, the run ends by then (stack start-up included). */
@@ -40,6 +43,7 @@ interface Cli {
   kafka: string | null;
   gateway: string | null;
   gatewayPid: number | null;
+  targets: string[];
 }
 
 function parseCli(argv: string[]): Cli {
@@ -56,6 +60,7 @@ function parseCli(argv: string[]): Cli {
       kafka: { type: "string" },
       gateway: { type: "string" },
       "gateway-pid": { type: "string" },
+      target: { type: "string", multiple: true },
       help: { type: "boolean", default: false },
     },
   });
@@ -72,6 +77,8 @@ function parseCli(argv: string[]): Cli {
     throw new Error("--gateway needs --kafka as well: the plain producer and the topic set-up talk to Kafka");
   }
   const scenarios = values.scenarios.split(",").map((s) => s.trim());
+  const targets = (values.target ?? []).map((t) => loopbackUrl(t, "--target"));
+  if (targets.length > 0 && !scenarios.includes("peers")) scenarios.push("peers");
   for (const s of scenarios) {
     if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario "${s}"`);
   }
@@ -84,8 +91,9 @@ function parseCli(argv: string[]): Cli {
     gateways: number("gateways", values.gateways, 1, 5),
     stackDir: values["stack-dir"] ?? defaultStackDir(),
     kafka: values.kafka ? loopbackKafka(values.kafka) : null,
-    gateway: values.gateway ? loopbackUrl(values.gateway) : null,
+    gateway: values.gateway ? loopbackUrl(values.gateway, "--gateway") : null,
     gatewayPid: values["gateway-pid"] ? number("gateway-pid", values["gateway-pid"], 1, 2 ** 22) : null,
+    targets,
   };
 }
 
@@ -99,10 +107,10 @@ function loopbackKafka(bootstrap: string): string {
   return bootstrap;
 }
 
-function loopbackUrl(raw: string): string {
+function loopbackUrl(raw: string, flag: string): string {
   const url = new URL(raw);
   if (url.protocol !== "http:" || !isLoopback(url.hostname)) {
-    throw new Error(`--gateway must be an http:// loopback URL, got "${raw}"`);
+    throw new Error(`${flag} must be an http:// loopback URL, got "${raw}"`);
   }
   return url.origin;
 }
@@ -153,6 +161,7 @@ async function main(): Promise<number> {
       durationMs: cli.durationS * 1000,
       warmupMs: cli.warmupS * 1000,
       loadFractions: LOAD_FRACTIONS,
+      peers: cli.targets,
       log,
     };
     const phases: PhaseResult[] = [];
@@ -173,6 +182,7 @@ async function main(): Promise<number> {
       gateways: target.gateways.length,
       lbUrl: target.lbUrl,
       gatewaySource: target.gatewaySource,
+      targets: cli.targets,
       machine: {
         cpus: cpus().length,
         cpuModel: cpus()[0]?.model ?? "unknown",

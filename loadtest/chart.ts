@@ -76,7 +76,7 @@ export function chart(data: Run, before?: Run): string {
       };
     });
   const latency: Bar[] = data.phases
-    .filter((p) => p.latencyMs !== null && p.model === "open" && p.phase !== "ramp")
+    .filter((p) => p.latencyMs !== null && ((p.model === "open" && p.phase !== "ramp") || p.phase === "lone"))
     .map((p) => {
       const old = earlier(p)?.latencyMs;
       return {

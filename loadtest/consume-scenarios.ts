@@ -5,6 +5,7 @@
 import {
   createV2Instance,
   deleteV2Instance,
+  httpStampedProducer,
   plainConsumer,
   type RecordReader,
   seekV2ToEnd,
@@ -28,6 +29,12 @@ import { gatewayPool, openPhase } from "./scenarios.ts";
 const PREFILL = 100_000;
 /** End-to-end phases produce at most this many records/s (half the v2 consume rate otherwise). */
 const E2E_MAX_RATE = 5000;
+/**
+ * Both ends over HTTP: one request per record costs the gateway far more than the plain producer,
+ * and on two shared cores 5,000 requests/s beside the reader saturated the machine (a latency
+ * figure then only measures the queue).
+ */
+const HTTP_E2E_MAX_RATE = 1000;
 const FORWARDED_RATE = 500;
 const FORWARDED_E2E_RATE = 1000;
 /** After the producer stopped, readers get this long to see its last records. */
@@ -61,6 +68,8 @@ async function readAll(
     counts: { ok: m.result },
     maxSchedulerLagMs: null,
     eventLoopLagP99Ms: m.eventLoopLagP99Ms,
+    gc: m.gc,
+    idleFlushes: m.idleFlushes,
     stats: m.stats,
   } satisfies PhaseResult;
 }
@@ -73,7 +82,7 @@ async function endToEnd(
   ctx: ScenarioContext,
   scenario: ScenarioName,
   label: string,
-  producer: PlainProducer,
+  producer: Pick<PlainProducer, "fixedRate">,
   reader: RecordReader,
   rate: number,
   options: { polls?: () => number; lagOf: string | null },
@@ -121,6 +130,8 @@ async function endToEnd(
     counts: { ok: seen, failed: m.result.failed, unfinished: Math.max(0, m.result.delivered - seen) },
     maxSchedulerLagMs: m.result.maxSchedulerLagMs,
     eventLoopLagP99Ms: m.eventLoopLagP99Ms,
+    gc: m.gc,
+    idleFlushes: m.idleFlushes,
     stats: m.stats,
   };
 }
@@ -179,6 +190,30 @@ export async function consume(ctx: ScenarioContext): Promise<PhaseResult[]> {
       lagOf: owner,
     });
     results.push(e2e);
+
+    // Both ends over HTTP: v2 produce of one stamped record per request, read by the long-poll.
+    await seekV2ToEnd(owner, instance, target.topic, target.partitions);
+    const produceOver = gatewayPool(target.gatewayUrl, 64);
+    try {
+      const overHttp = httpStampedProducer(produceOver, target.topic, ctx.value);
+      const both = v2Reader(pool, instance, true);
+      results.push(
+        await endToEnd(
+          ctx,
+          "consume",
+          "v2 produce -> v2 poll, end to end",
+          overHttp,
+          both,
+          Math.min(rate, HTTP_E2E_MAX_RATE),
+          {
+            polls: both.polls,
+            lagOf: owner,
+          },
+        ),
+      );
+    } finally {
+      await produceOver.destroy();
+    }
     return results;
   } finally {
     await tail?.close();

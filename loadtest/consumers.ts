@@ -5,7 +5,10 @@
  */
 import Kafka from "@confluentinc/kafka-javascript";
 import { type Pool, request } from "undici";
-import { V2 } from "./http-request.ts";
+import { send, V2 } from "./http-request.ts";
+import { createHistogram, recordMs, summarize } from "./latency.ts";
+import { type FixedRateOptions, type FixedRateResult, type PlainProducer, stampOf } from "./plain-producer.ts";
+import { runAtConstantRate } from "./schedule.ts";
 
 const RD_KAFKA_OFFSET_BEGINNING = -2;
 const RD_KAFKA_OFFSET_END = -1;
@@ -165,3 +168,63 @@ export function v2Reader(pool: Pool, instance: V2Instance, withKeys: boolean): R
     close: async () => {},
   };
 }
+
+/**
+ * Produces over HTTP (v2, one record per request, through `pool`) at a fixed rate, each record's
+ * key its intended send time (stampOf), for end-to-end latency from an HTTP produce to an HTTP read.
+ * Answers what PlainProducer.fixedRate answers; `latencyMs` is each produce request's own latency.
+ */
+export function httpStampedProducer(pool: Pool, topic: string, value: Buffer): Pick<PlainProducer, "fixedRate"> {
+  const valueJson = JSON.stringify(value.toString("base64"));
+  const path = `/topics/${encodeURIComponent(topic)}`;
+  return {
+    async fixedRate(options: FixedRateOptions): Promise<FixedRateResult> {
+      const histogram = createHistogram();
+      let inflight = 0;
+      let delivered = 0;
+      let failed = 0;
+      let lastAt = 0;
+      let onIdle: (() => void) | null = null;
+      const schedule = await runAtConstantRate({
+        ratePerSec: options.ratePerSec,
+        durationMs: options.durationMs,
+        maxEvents: options.maxRecords,
+        fire: (dueAt) => {
+          inflight++;
+          const key = stampOf(dueAt).toString("base64");
+          const body = Buffer.from(`{"records":[{"key":"${key}","value":${valueJson}}]}`);
+          const spec = { label: "stamped", method: "POST", path, headers: PRODUCE_HEADERS, body, records: 1 } as const;
+          void send(pool, spec).then((outcome) => {
+            lastAt = performance.now();
+            recordMs(histogram, lastAt - dueAt);
+            if (outcome === "ok") delivered++;
+            else failed++;
+            if (--inflight === 0) onIdle?.();
+          });
+        },
+      });
+      const scheduleEnd = performance.now();
+      if (inflight > 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, options.drainTimeoutMs);
+          onIdle = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+      const elapsedS = (Math.max(lastAt, scheduleEnd) - schedule.startedAt) / 1000;
+      return {
+        offeredPerSec: schedule.fired / ((scheduleEnd - schedule.startedAt) / 1000),
+        achievedPerSec: delivered / elapsedS,
+        delivered,
+        failed,
+        unfinished: inflight,
+        latencyMs: summarize(histogram),
+        maxSchedulerLagMs: schedule.maxLagMs,
+      };
+    },
+  };
+}
+
+const PRODUCE_HEADERS = { "content-type": V2_BINARY, accept: V2 };

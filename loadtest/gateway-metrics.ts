@@ -36,3 +36,55 @@ export async function eventLoopLagWindow(gatewayUrl: string): Promise<{ stop(): 
     },
   };
 }
+
+/** The gateway's garbage collection over a phase, from prom-client's nodejs_gc_duration_seconds. */
+export interface GcSummary {
+  /** Time spent in GC pauses, all kinds. */
+  totalMs: number;
+  pauses: number;
+  /** Pauses longer than 10 ms: each one lands in the tail of every request it holds up. */
+  over10ms: number;
+}
+
+interface GcCounters {
+  sum: number;
+  count: number;
+  upTo10ms: number;
+}
+
+async function gcCounters(gatewayUrl: string): Promise<GcCounters | null> {
+  try {
+    const response = await request(`${gatewayUrl}/metrics`, { headersTimeout: 5000, bodyTimeout: 5000 });
+    const text = await response.body.text();
+    if (response.statusCode !== 200) return null;
+    const counters = { sum: 0, count: 0, upTo10ms: 0 };
+    for (const line of text.split("\n")) {
+      if (!line.startsWith("nodejs_gc_duration_seconds")) continue;
+      const value = Number(line.slice(line.lastIndexOf(" ") + 1));
+      if (!Number.isFinite(value)) continue;
+      if (line.startsWith("nodejs_gc_duration_seconds_sum")) counters.sum += value;
+      else if (line.startsWith("nodejs_gc_duration_seconds_count")) counters.count += value;
+      else if (line.includes('le="0.01"')) counters.upTo10ms += value;
+    }
+    return counters;
+  } catch {
+    return null;
+  }
+}
+
+/** Starts a phase's GC window; `stop` answers what the gateway's collector did during it. */
+export async function gcWindow(gatewayUrl: string): Promise<{ stop(): Promise<GcSummary | null> }> {
+  const before = await gcCounters(gatewayUrl);
+  return {
+    async stop() {
+      const after = await gcCounters(gatewayUrl);
+      if (!before || !after) return null;
+      const pauses = after.count - before.count;
+      return {
+        totalMs: (after.sum - before.sum) * 1000,
+        pauses,
+        over10ms: pauses - (after.upTo10ms - before.upTo10ms),
+      };
+    },
+  };
+}

@@ -42,6 +42,27 @@ export function produceV2Request(topic: string, value: Buffer, count: number): R
   };
 }
 
+export const V2_JSON = "application/vnd.kafka.json.v2+json";
+
+/**
+ * The same as produceV2Request in the JSON embedded format: each value a JSON string of as many
+ * characters as `value` has bytes (its base64, cut to length), so Kafka stores a record of about
+ * the same size.
+ */
+export function produceV2JsonRequest(topic: string, value: Buffer, count: number): RequestSpec {
+  const text = value.toString("base64").slice(0, value.length);
+  const record = JSON.stringify({ value: text });
+  const body = Buffer.from(`{"records":[${new Array(count).fill(record).join(",")}]}`);
+  return {
+    label: `POST /topics/{t} ${count} JSON record${count === 1 ? "" : "s"}`,
+    method: "POST",
+    path: `/topics/${encodeURIComponent(topic)}`,
+    headers: { "content-type": V2_JSON, accept: V2 },
+    body,
+    records: count,
+  };
+}
+
 export function healthzRequest(): RequestSpec {
   return { label: "GET /healthz", method: "GET", path: "/healthz", headers: {}, body: null, records: 0 };
 }

@@ -1,5 +1,5 @@
 /** What every scenario shares: its context, the shape of one measured phase, and the bounds. */
-import { eventLoopLagWindow } from "./gateway-metrics.ts";
+import { eventLoopLagWindow, type GcSummary, gcWindow, scrapeMetric } from "./gateway-metrics.ts";
 import type { OutcomeCounts } from "./http-request.ts";
 import type { LatencySummary } from "./latency.ts";
 import { monitorPhase, type PhaseStats } from "./process-stats.ts";
@@ -14,6 +14,9 @@ export const SCENARIOS = [
   "consume",
   "forwarding",
   "scale-out",
+  "lone",
+  "peers",
+  "fanout",
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -25,6 +28,8 @@ export interface ScenarioContext {
   /** Fixed-rate phases run at these fractions of the saturation just measured; the first one is
    * compared with the plain producer at the same record rate. */
   loadFractions: number[];
+  /** Other Confluent-v2-compatible endpoints (--target) on the same Kafka, for the peers scenario. */
+  peers: string[];
   log: (message: string) => void;
 }
 
@@ -33,9 +38,12 @@ export interface PhaseResult {
   /**
    * "same-rate": the plain producer at the record rate the Wharf phase before it achieved.
    * "ramp": one step of the open-model ramp that finds the saturation the fixed rates derive from.
+   * "lone": one client sending one request (or record) after another; latency is its wait.
    */
-  phase: "max" | "ramp" | "fixed-rate" | "same-rate";
+  phase: "max" | "ramp" | "fixed-rate" | "same-rate" | "lone";
   label: string;
+  /** The peers scenario: which endpoint ("Wharf" or a --target) the phase measured. */
+  endpoint?: string;
   /** Fixed-rate phases: the fraction of the saturation they offer; ramp steps: of the closed-model max. */
   loadFraction: number | null;
   /** Ramp steps: whether the target kept up (see sustained() in scenarios.ts). */
@@ -57,7 +65,21 @@ export interface PhaseResult {
   maxSchedulerLagMs: number | null;
   /** The serving gateway's event-loop delay p99 over the phase (from its /metrics). */
   eventLoopLagP99Ms: number | null;
+  /** The serving gateway's garbage collection over the phase (absent in older runs). */
+  gc?: GcSummary | null;
+  /** Flushes the serving gateway started for a record that found its producer idle (sent at once). */
+  idleFlushes?: number | null;
   stats: PhaseStats;
+  /** The fan-out phases: streams asked for and open, the gateway's RSS per open stream. */
+  fanout?: {
+    streams: number;
+    open: number;
+    rssBeforeMiB: number | null;
+    rssOpenMiB: number | null;
+    rssPerStreamMiB: number | null;
+    /** Events delivered over (records produced x open streams). */
+    deliveredShare: number | null;
+  };
 }
 
 /** Counts that bound every loop, far above what two cores reach in a phase. */
@@ -70,7 +92,11 @@ export interface Measured<T> {
   result: T;
   stats: PhaseStats;
   eventLoopLagP99Ms: number | null;
+  gc: GcSummary | null;
+  idleFlushes: number | null;
 }
+
+const IDLE_FLUSHES = "wharf_producer_idle_flushes_total";
 
 /**
  * Runs one phase under /proc sampling. The gateway is the first one unless `gatewayPids` names
@@ -84,11 +110,23 @@ export async function measure<T>(
   const lagUrl = options.lagOf === undefined ? ctx.target.gatewayUrl : options.lagOf;
   const first = ctx.target.gatewayPid;
   const gateways = options.gatewayPids ?? (first === null ? [] : [first]);
+  const gc = lagUrl ? await gcWindow(lagUrl) : null;
+  const flushesBefore = lagUrl ? await scrapeMetric(lagUrl, IDLE_FLUSHES) : null;
+  // Every scrape resets prom-client's event-loop histogram: the lag window opens last and closes first.
   const lag = lagUrl ? await eventLoopLagWindow(lagUrl) : null;
   const monitor = monitorPhase({ gateways, brokers: ctx.target.brokerPids });
   const result = await run();
   const stats = monitor.stop();
-  return { result, stats, eventLoopLagP99Ms: lag ? await lag.stop() : null };
+  const eventLoopLagP99Ms = lag ? await lag.stop() : null;
+  const flushesAfter = lagUrl ? await scrapeMetric(lagUrl, IDLE_FLUSHES) : null;
+  return {
+    result,
+    stats,
+    eventLoopLagP99Ms,
+    gc: gc ? await gc.stop() : null,
+    // An older gateway (a peer) has no such counter: null, not 0.
+    idleFlushes: flushesBefore !== null && flushesAfter !== null ? flushesAfter - flushesBefore : null,
+  };
 }
 
 export const rateAt = (saturation: number, fraction: number) => Math.max(1, Math.round(saturation * fraction));

@@ -44,14 +44,28 @@ export interface FixedRateResult {
   maxSchedulerLagMs: number;
 }
 
+export interface LoneOptions {
+  durationMs: number;
+  maxRecords: number;
+}
+
+export interface LoneResult {
+  delivered: number;
+  failed: number;
+  /** From each produce() call to its delivery report; the next record is produced after it. */
+  latencyMs: LatencySummary | null;
+}
+
 export interface PlainProducer {
   maxThroughput(options: MaxThroughputOptions): Promise<MaxThroughputResult>;
   fixedRate(options: FixedRateOptions): Promise<FixedRateResult>;
+  /** One record at a time: produce, wait for its report, produce the next. */
+  lone(options: LoneOptions): Promise<LoneResult>;
   close(): Promise<void>;
 }
 
 /** The gateway's producer settings (librdkafka-config.ts) with Wharf's default limits filled in. */
-function properties(bootstrap: string): Kafka.ProducerGlobalConfig {
+function properties(bootstrap: string, overrides: Record<string, string | number>): Kafka.ProducerGlobalConfig {
   return {
     "bootstrap.servers": bootstrap,
     "client.id": "wharf-bench-plain-producer",
@@ -61,6 +75,7 @@ function properties(bootstrap: string): Kafka.ProducerGlobalConfig {
     "message.timeout.ms": 30_000,
     "queue.buffering.max.messages": 400_000,
     "queue.buffering.max.kbytes": 1_048_576,
+    ...overrides,
     dr_cb: true,
   } as Kafka.ProducerGlobalConfig;
 }
@@ -76,9 +91,9 @@ export async function createPlainProducer(
   bootstrap: string,
   topic: string,
   value: Buffer,
-  options: { stampKeys?: boolean } = {},
+  options: { stampKeys?: boolean; overrides?: Record<string, string | number> } = {},
 ): Promise<PlainProducer> {
-  const producer: RawProducer = new Kafka.Producer(properties(bootstrap));
+  const producer: RawProducer = new Kafka.Producer(properties(bootstrap, options.overrides ?? {}));
   let onReport: ReportHandler = () => {};
   producer.on("delivery-report", (error, report) => onReport(Boolean(error), report.opaque));
   await new Promise<void>((resolve, reject) => {
@@ -101,6 +116,7 @@ export async function createPlainProducer(
   return {
     maxThroughput: (options) => maxThroughput(options, produce, (h) => (onReport = h)),
     fixedRate: (options) => fixedRate(options, produce, (h) => (onReport = h)),
+    lone: (options) => lone(options, produce, (h) => (onReport = h)),
     close: () =>
       new Promise<void>((resolve) => {
         producer.flush(10_000, () => {
@@ -225,4 +241,44 @@ async function fixedRate(
     latencyMs: summarize(histogram),
     maxSchedulerLagMs: schedule.maxLagMs,
   };
+}
+
+function lone(
+  options: LoneOptions,
+  produce: (opaque: unknown) => boolean,
+  listen: (handler: ReportHandler) => void,
+): Promise<LoneResult> {
+  return new Promise((resolve) => {
+    const histogram = createHistogram();
+    const stopAt = performance.now() + options.durationMs;
+    let delivered = 0;
+    let failed = 0;
+    let sentAt = 0;
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(drainTimer);
+      listen(() => {});
+      resolve({ delivered, failed, latencyMs: summarize(histogram) });
+    };
+    const next = () => {
+      if (delivered + failed >= options.maxRecords || performance.now() >= stopAt) return finish();
+      sentAt = performance.now();
+      // A local refusal (queue full) cannot happen with one record queued; count it and stop.
+      if (!produce(undefined)) {
+        failed++;
+        return finish();
+      }
+    };
+    listen((isFailure) => {
+      recordMs(histogram, performance.now() - sentAt);
+      if (isFailure) failed++;
+      else delivered++;
+      next();
+    });
+    // A report that never comes must not hold the run: give up a while after the phase's end.
+    const drainTimer = setTimeout(finish, options.durationMs + 30_000);
+    next();
+  });
 }

@@ -1,5 +1,6 @@
 /** Turns phase results into the ratios against their ceilings, a readable table, and one JSON line. */
 import os from "node:os";
+import { WHARF_ENDPOINT } from "./peers-scenario.ts";
 import type { PhaseResult, ScenarioName } from "./scenarios.ts";
 
 export interface RunInfo {
@@ -18,6 +19,8 @@ export interface RunInfo {
   lbUrl: string | null;
   /** Which gateway code ran: a commit, with or without uncommitted changes, or another entry point. */
   gatewaySource: string;
+  /** --target endpoints the peers scenario measured beside Wharf. */
+  targets?: string[];
   machine: { cpus: number; cpuModel: string; loadAvgStart: number[]; loadAvgEnd: number[]; node: string };
 }
 
@@ -98,11 +101,28 @@ export function compare(phases: PhaseResult[], loadFractions: number[]): Compari
     get({ scenario: "stream-v3", phase: "max" })?.recordsPerSec,
     plainMax,
   );
-  ratio(
+  const consumeRatio = ratio(
     "v2 consume records/s vs plain consumer",
     get({ scenario: "consume", phase: "max", label: "v2" })?.recordsPerSec,
     get({ scenario: "consume", phase: "max", label: "plain" })?.recordsPerSec,
   );
+  check(
+    "v2 consume (binary, 1 KiB) / plain consumer records/s",
+    consumeRatio?.ratio ?? null,
+    ">= 0.7",
+    (consumeRatio?.ratio ?? 0) >= 0.7,
+    consumeRatio ? `${int(consumeRatio.wharf)} / ${int(consumeRatio.ceiling)}` : "",
+  );
+  const overHttp = get({ scenario: "consume", phase: "fixed-rate", label: "v2 produce ->" });
+  if (overHttp?.latencyMs) {
+    check(
+      "end to end, v2 produce -> long-polling v2 consumer, p99",
+      overHttp.latencyMs.p99,
+      "(no target)",
+      null,
+      `p50 ${ms(overHttp.latencyMs.p50)} ms, p99 ${ms(overHttp.latencyMs.p99)} ms, p99.9 ${ms(overHttp.latencyMs.p999)} ms at ${int(overHttp.offeredPerSec)} records/s`,
+    );
+  }
 
   for (const scenario of ["produce-1", "produce-100"] as const) {
     const wharf = get({ scenario, phase: "fixed-rate", fraction: half })?.latencyMs?.p99;
@@ -128,6 +148,30 @@ export function compare(phases: PhaseResult[], loadFractions: number[]): Compari
       null,
       `p50 ${ms(e2eV2.p50)} vs ${ms(e2ePlain.p50)} ms, p99 ${ms(e2eV2.p99)} vs ${ms(e2ePlain.p99)} ms`,
     );
+  }
+
+  loneChecks(get, check);
+  for (const p of phases.filter((x) => x.scenario === "fanout" && x.fanout)) {
+    const f = p.fanout as NonNullable<PhaseResult["fanout"]>;
+    check(
+      `SSE fan-out, ${f.streams} streams: events/s delivered`,
+      p.recordsPerSec,
+      "(no target)",
+      null,
+      `${f.open} open, ${int(p.offeredPerSec)} records/s produced, ${f.deliveredShare === null ? "-" : (f.deliveredShare * 100).toFixed(1)}% delivered, ` +
+        `gateway RSS ${f.rssPerStreamMiB === null ? "-" : f.rssPerStreamMiB.toFixed(2)} MiB per stream (${int(f.rssBeforeMiB)} -> ${int(f.rssOpenMiB)} MiB), ` +
+        `one stream's latency p50 ${ms(p.latencyMs?.p50)} / p99 ${ms(p.latencyMs?.p99)} ms`,
+    );
+  }
+  for (const row of peerRows(phases)) {
+    if (row.endpoint === WHARF_ENDPOINT || row.ratio === null || !row.recordsPerSec) continue;
+    // As every ratio here: Wharf's figure over the other one (the table shows the peer over Wharf).
+    ratios.push({
+      what: `${row.request} records/s, Wharf vs ${row.endpoint}`,
+      wharf: row.wharfRecordsPerSec as number,
+      ceiling: row.recordsPerSec as number,
+      ratio: (row.wharfRecordsPerSec as number) / (row.recordsPerSec as number),
+    });
   }
 
   const owner = get({ scenario: "forwarding", phase: "fixed-rate", label: "assignments via owner" })?.latencyMs;
@@ -188,6 +232,86 @@ export function compare(phases: PhaseResult[], loadFractions: number[]): Compari
   return { ratios, checks };
 }
 
+/**
+ * The lone request against the plain producer's one-record loop with the same settings, and where
+ * its time goes: each piece was measured on its own in the same run.
+ */
+function loneChecks(
+  get: (q: Pick) => PhaseResult | undefined,
+  check: (what: string, value: number | null, target: string, met: boolean | null, detail: string) => void,
+) {
+  const plain = get({ scenario: "lone", phase: "lone", label: "plain producer, one" })?.latencyMs;
+  const eager = get({ scenario: "lone", phase: "lone", label: "linger.ms=0" })?.latencyMs;
+  const healthz = get({ scenario: "lone", phase: "lone", label: "GET /healthz" })?.latencyMs;
+  const decode = get({ scenario: "lone", phase: "lone", label: "JSON.parse" })?.latencyMs;
+  const wharf = get({ scenario: "lone", phase: "lone", label: "v2 produce" })?.latencyMs;
+  for (const q of ["p50", "p99"] as const) {
+    const added = wharf && plain ? wharf[q] - plain[q] : null;
+    check(
+      `lone 1-record request ${q} added over the plain producer's loop`,
+      added,
+      "<= 1 ms",
+      added !== null && added <= 1,
+      added === null
+        ? ""
+        : `${ms(wharf?.[q])} vs ${ms(plain?.[q])} ms (p99.9 ${ms(wharf?.p999)} vs ${ms(plain?.p999)})`,
+    );
+  }
+  if (plain && eager && healthz && decode && wharf) {
+    check(
+      "lone request p50 breakdown",
+      wharf.p50,
+      "(no target)",
+      null,
+      `acks=all round trip + binding ${ms(eager.p50)} ms, linger ${ms(plain.p50 - eager.p50)} ms, ` +
+        `empty HTTP ${ms(healthz.p50)} ms, JSON + base64 ${ms(decode.p50)} ms, ` +
+        `rest ${ms(wharf.p50 - eager.p50 - healthz.p50 - decode.p50)} ms`,
+    );
+  }
+}
+
+export interface PeerRow {
+  request: string;
+  endpoint: string;
+  requestsPerSec: number | null;
+  recordsPerSec: number | null;
+  wharfRecordsPerSec: number | null;
+  /** This endpoint's closed-model records/s over Wharf's (Wharf's own row: 1). */
+  ratio: number | null;
+  /** The open-model phase at the common rate. */
+  rate: number | null;
+  p50: number | null;
+  p99: number | null;
+  p999: number | null;
+}
+
+/** One row per request kind and endpoint of the peers scenario. */
+export function peerRows(phases: PhaseResult[]): PeerRow[] {
+  const peerPhases = phases.filter((p) => p.scenario === "peers" && p.endpoint !== undefined);
+  const rows: PeerRow[] = [];
+  for (const max of peerPhases.filter((p) => p.phase === "max")) {
+    const endpoint = max.endpoint as string;
+    const request = max.label.slice(endpoint.length + 2);
+    const wharf = peerPhases.find(
+      (p) => p.phase === "max" && p.endpoint === WHARF_ENDPOINT && p.label.endsWith(request),
+    );
+    const open = peerPhases.find((p) => p.phase === "fixed-rate" && p.label === max.label);
+    rows.push({
+      request,
+      endpoint,
+      requestsPerSec: max.requestsPerSec,
+      recordsPerSec: max.recordsPerSec,
+      wharfRecordsPerSec: wharf?.recordsPerSec ?? null,
+      ratio: wharf?.recordsPerSec ? max.recordsPerSec / wharf.recordsPerSec : null,
+      rate: open?.offeredPerSec ?? null,
+      p50: open?.latencyMs?.p50 ?? null,
+      p99: open?.latencyMs?.p99 ?? null,
+      p999: open?.latencyMs?.p999 ?? null,
+    });
+  }
+  return rows;
+}
+
 export function toJsonLine(run: RunInfo, phases: PhaseResult[], comparison: Comparison): string {
   return JSON.stringify({ benchmark: "wharf", version: 2, run, phases, comparison });
 }
@@ -215,6 +339,7 @@ const PHASE_NAMES: Record<PhaseResult["phase"], string> = {
   ramp: "ramp (open)",
   "fixed-rate": "fixed rate (open)",
   "same-rate": "fixed rate",
+  lone: "lone client",
 };
 export const phaseName = (p: PhaseResult) =>
   `${p.label}, ${PHASE_NAMES[p.phase]}${p.loadFraction === null ? "" : ` ${Math.round(p.loadFraction * 100)}%`}` +
@@ -291,10 +416,12 @@ export function toText(run: RunInfo, phases: PhaseResult[], comparison: Comparis
       cores(p.stats.generatorCpu),
       cores(p.stats.otherCpu),
       cores(p.stats.machineBusy),
+      p.gc ? `${p.gc.totalMs.toFixed(0)}/${p.gc.pauses}/${p.gc.over10ms}` : "-",
+      p.idleFlushes === undefined || p.idleFlushes === null ? "-" : int(p.idleFlushes),
     ];
   });
   const resourceHeader = ["phase", "gw CPU", "gw us/req", "us/record", "gw RSS MiB"];
-  resourceHeader.push("kafka CPU", "gen CPU", "other CPU", "machine");
+  resourceHeader.push("kafka CPU", "gen CPU", "other CPU", "machine", "gw GC ms/n/>10ms", "idle flushes");
   lines.push(table([resourceHeader, ...resourceRows]), "");
   lines.push(
     "Latency: open-model phases only, from each request's intended send time (constant arrival rate), so a",
@@ -302,11 +429,33 @@ export function toText(run: RunInfo, phases: PhaseResult[], comparison: Comparis
     "are in the JSON (--json). CPU in cores (1.00 = one core busy all phase); RSS is the gateway's peak.",
     "us/record: CPU microseconds per record produced or consumed, in the process that did it (the gateway for",
     "Wharf, this process for the plain clients). 'other' is CPU used by anything else on the box; 'machine' all of it.",
+    "gw GC: the serving gateway's garbage collection over the phase: total pause ms / pauses / pauses over 10 ms.",
+    "idle flushes: records that found the gateway's producer idle and were sent at once (produce.idle.flush.ms).",
     "",
     "Wharf against its ceilings (same run):",
   );
   for (const r of comparison.ratios) {
     lines.push(`  ${r.what}: ${int(r.wharf)} / ${int(r.ceiling)} = ${r.ratio.toFixed(2)}`);
+  }
+  const peers = peerRows(phases);
+  if (peers.length > 0) {
+    lines.push("", "Wharf beside its peers (closed-model max; latency from the open-model phase at the common rate):");
+    lines.push(
+      table([
+        ["request", "endpoint", "req/s", "records/s", "x Wharf", "at req/s", "p50 ms", "p99 ms", "p99.9 ms"],
+        ...peers.map((r) => [
+          r.request,
+          r.endpoint,
+          int(r.requestsPerSec),
+          int(r.recordsPerSec),
+          r.ratio === null ? "-" : r.ratio.toFixed(2),
+          int(r.rate),
+          ms(r.p50),
+          ms(r.p99),
+          ms(r.p999),
+        ]),
+      ]),
+    );
   }
   lines.push("", "Targets:");
   const verdict = (c: Check) =>

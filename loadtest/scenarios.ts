@@ -6,8 +6,11 @@
 import { type Dispatcher, Pool } from "undici";
 import { runClosedModel } from "./closed-model.ts";
 import { consume, forwarding } from "./consume-scenarios.ts";
+import { fanoutScenario } from "./fanout-scenario.ts";
 import { healthzRequest, produceV2Request, type RequestSpec } from "./http-request.ts";
+import { lone } from "./lone-scenario.ts";
 import { runOpenModel } from "./open-model.ts";
+import { peers } from "./peers-scenario.ts";
 import {
   DRAIN_TIMEOUT_MS,
   MAX_OUTSTANDING,
@@ -47,6 +50,12 @@ export async function runScenario(name: ScenarioName, ctx: ScenarioContext): Pro
       return forwarding(ctx);
     case "scale-out":
       return scaleOut(ctx);
+    case "lone":
+      return lone(ctx);
+    case "peers":
+      return peers(ctx);
+    case "fanout":
+      return fanoutScenario(ctx);
   }
 }
 
@@ -178,6 +187,8 @@ export async function closedPhase(
     counts: max.result.outcomes,
     maxSchedulerLagMs: null,
     eventLoopLagP99Ms: max.eventLoopLagP99Ms,
+    gc: max.gc,
+    idleFlushes: max.idleFlushes,
     stats: max.stats,
   };
 }
@@ -189,7 +200,7 @@ export async function openPhase(
   pool: Pool,
   request: RequestSpec,
   ratePerSec: number,
-  options: { label?: string; loadFraction?: number | null; lagOf?: string | null } = {},
+  options: { label?: string; loadFraction?: number | null; gatewayPids?: number[]; lagOf?: string | null } = {},
 ): Promise<PhaseResult> {
   ctx.log(`${name}: ${options.label ?? request.label}, open model at ${ratePerSec} requests/s`);
   const open = await measure(
@@ -204,7 +215,10 @@ export async function openPhase(
         maxOutstanding: MAX_OUTSTANDING,
         drainTimeoutMs: DRAIN_TIMEOUT_MS,
       }),
-    options.lagOf === undefined ? {} : { lagOf: options.lagOf },
+    {
+      ...(options.lagOf === undefined ? {} : { lagOf: options.lagOf }),
+      ...(options.gatewayPids ? { gatewayPids: options.gatewayPids } : {}),
+    },
   );
   return {
     scenario: name,
@@ -222,6 +236,8 @@ export async function openPhase(
     counts: { ...open.result.outcomes, shed: open.result.shed, unfinished: open.result.unfinished },
     maxSchedulerLagMs: open.result.maxSchedulerLagMs,
     eventLoopLagP99Ms: open.eventLoopLagP99Ms,
+    gc: open.gc,
+    idleFlushes: open.idleFlushes,
     stats: open.stats,
   };
 }

@@ -60,7 +60,13 @@ export async function streamV3(ctx: ScenarioContext): Promise<PhaseResult[]> {
     ctx.log(`stream-v3: max, window ${STREAM_WINDOW} records`);
     const max = await measure(ctx, () => run(null, ctx.durationMs));
     const results: PhaseResult[] = [
-      { ...phase(max.result, null), stats: max.stats, eventLoopLagP99Ms: max.eventLoopLagP99Ms },
+      {
+        ...phase(max.result, null),
+        stats: max.stats,
+        eventLoopLagP99Ms: max.eventLoopLagP99Ms,
+        gc: max.gc,
+        idleFlushes: max.idleFlushes,
+      },
     ];
     for (const fraction of ctx.loadFractions) {
       const rate = rateAt(max.result.recordsPerSec, fraction);
@@ -70,6 +76,8 @@ export async function streamV3(ctx: ScenarioContext): Promise<PhaseResult[]> {
         ...phase(fixed.result, fraction),
         stats: fixed.stats,
         eventLoopLagP99Ms: fixed.eventLoopLagP99Ms,
+        gc: fixed.gc,
+        idleFlushes: fixed.idleFlushes,
       });
     }
     return results;

@@ -33,6 +33,13 @@ describe("parseConfig", () => {
     expect(config.redisUrl).toBeNull();
   });
 
+  it("sends a lone record at once unless produce.idle.flush.ms is 0, and bounds that flush", () => {
+    expect(parseConfig(base).produce.idleFlushMs).toBe(1);
+    expect(parseConfig({ ...base, "produce.idle.flush.ms": "0" }).produce.idleFlushMs).toBe(0);
+    expect(problems({ ...base, "produce.idle.flush.ms": "-1" })).toContain("produce.idle.flush.ms");
+    expect(problems({ ...base, "produce.idle.flush.ms": "5000" })).toContain("produce.idle.flush.ms");
+  });
+
   it("reads Confluent's names", () => {
     const config = parseConfig({
       ...base,

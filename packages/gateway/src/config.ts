@@ -48,6 +48,12 @@ export interface GatewayConfig {
     /** Admission limits: a request that would exceed them is refused with 429 before anything is queued. */
     maxInflightRecords: number;
     maxInflightBytes: number;
+    /**
+     * A record that reaches an idle producer is sent at once (a bounded flush) instead of waiting
+     * linger.ms; this is how long such a flush may run, i.e. how long linger.ms is suspended (all
+     * records sent meanwhile go at once too). 0 keeps linger.ms for every record.
+     */
+    idleFlushMs: number;
   };
   consumer: {
     requestTimeoutMs: number;
@@ -112,6 +118,7 @@ const knownKeys = new Set([
   "produce.max.records.per.request",
   "produce.max.inflight.records",
   "produce.max.inflight.bytes",
+  "produce.idle.flush.ms",
   "consumer.request.timeout.ms",
   "consumer.instance.timeout.ms",
   "consumer.request.max.bytes",
@@ -275,6 +282,7 @@ export function parseConfig(props: Record<string, string>): GatewayConfig {
       maxRecordsPerRequest: int("produce.max.records.per.request", 10_000, 1),
       maxInflightRecords: int("produce.max.inflight.records", 200_000, 1),
       maxInflightBytes: int("produce.max.inflight.bytes", 256 * 1024 * 1024, 1024),
+      idleFlushMs: int("produce.idle.flush.ms", 1, 0, 1000),
     },
     consumer: {
       requestTimeoutMs: int("consumer.request.timeout.ms", 1000, 0, 300_000),

@@ -41,6 +41,11 @@ export function createMetrics(nodeId: string) {
       help: "Produce requests refused with 429 because the producer queue was full",
       registers: [registry],
     }),
+    producerIdleFlushes: new Counter({
+      name: "wharf_producer_idle_flushes_total",
+      help: "Flushes started because a record found its producer idle (sent at once instead of after linger.ms)",
+      registers: [registry],
+    }),
     deliveryLatency: new Histogram({
       name: "wharf_delivery_latency_seconds",
       help: "Time from handing a record to librdkafka to its delivery report",

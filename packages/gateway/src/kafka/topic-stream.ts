@@ -55,6 +55,9 @@ export class TopicStream {
       "queued.max.messages.kbytes": prefetchKb,
       "fetch.max.bytes": Math.max(config.consumer.prefetchMaxBytes, 1024 * 1024),
       "fetch.message.max.bytes": Math.max(config.consumer.prefetchMaxBytes, 65_536),
+      // As for consumer instances (librdkafka-config.ts): with the small prefetch cap, librdkafka's
+      // default 1 s back-off after a full queue held a stream reading a backlog to ~2k records/s.
+      "fetch.queue.backoff.ms": 20,
       ...config.kafka.client,
       // The binding insists on a group id; an assign-only consumer never joins the group or
       // commits to it. A resume position the log no longer holds continues from the oldest

@@ -1,0 +1,77 @@
+/**
+ * Wharf beside its peers: the v2 produce requests (1 and 100 records, binary and JSON, the same
+ * record size) against Wharf and against every `--target` the user started on the same Kafka,
+ * one after another in the same run. Each request kind gets a closed-model maximum per endpoint,
+ * then an open-model phase per endpoint at one common rate (half the slowest endpoint's maximum), so
+ * latencies compare at the same load. A peer's CPU is not attributed: it counts as "other".
+ */
+import { produceV2JsonRequest, produceV2Request, type RequestSpec } from "./http-request.ts";
+import { type PhaseResult, rateAt, type ScenarioContext } from "./phase.ts";
+import { CONNECTIONS, closedPhase, gatewayPool, openPhase } from "./scenarios.ts";
+
+/** The open-model phase runs at this fraction of the slowest endpoint's closed-model maximum. */
+export const PEER_LOAD_FRACTION = 0.5;
+
+interface Endpoint {
+  name: string;
+  url: string;
+  /** Wharf's own gateway is measured (CPU, event-loop lag); a peer is not. */
+  own: boolean;
+}
+
+export const WHARF_ENDPOINT = "Wharf";
+
+export async function peers(ctx: ScenarioContext): Promise<PhaseResult[]> {
+  if (ctx.peers.length === 0) {
+    ctx.log("peers: skipped, no --target given");
+    return [];
+  }
+  const endpoints: Endpoint[] = [
+    { name: WHARF_ENDPOINT, url: ctx.target.gatewayUrl, own: true },
+    ...ctx.peers.map((url, i) => ({ name: `peer ${i + 1} (${url})`, url, own: false })),
+  ];
+  const { topic } = ctx.target;
+  const kinds: RequestSpec[] = [
+    produceV2Request(topic, ctx.value, 1),
+    produceV2Request(topic, ctx.value, 100),
+    produceV2JsonRequest(topic, ctx.value, 1),
+    produceV2JsonRequest(topic, ctx.value, 100),
+  ];
+  const results: PhaseResult[] = [];
+  for (const request of kinds) {
+    const connections = CONNECTIONS[request.records === 1 ? "produce-1" : "produce-100"];
+    const maxima: PhaseResult[] = [];
+    for (const endpoint of endpoints) {
+      const pool = gatewayPool(endpoint.url, connections);
+      try {
+        const phase = await closedPhase(ctx, "peers", pool, request, connections, {
+          label: `${endpoint.name}: ${request.label}`,
+          ...(endpoint.own ? {} : { gatewayPids: [], lagOf: null }),
+        });
+        phase.endpoint = endpoint.name;
+        maxima.push(phase);
+      } finally {
+        await pool.destroy();
+      }
+    }
+    const slowest = Math.min(...maxima.map((p) => p.requestsPerSec ?? 0));
+    const rate = rateAt(slowest, PEER_LOAD_FRACTION);
+    results.push(...maxima);
+    for (const endpoint of endpoints) {
+      const pool = gatewayPool(endpoint.url, connections);
+      try {
+        const phase = await openPhase(ctx, "peers", pool, request, rate, {
+          label: `${endpoint.name}: ${request.label}`,
+          loadFraction: PEER_LOAD_FRACTION,
+          ...(endpoint.own ? {} : { gatewayPids: [], lagOf: null }),
+        });
+        phase.endpoint = endpoint.name;
+        phase.connections = connections;
+        results.push(phase);
+      } finally {
+        await pool.destroy();
+      }
+    }
+  }
+  return results;
+}
