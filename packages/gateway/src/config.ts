@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { parseRedis, type RedisConnection, redisKeys, redisSettingName } from "./cluster/redis-settings.ts";
 import { oauthbearerProblem } from "./kafka/admin-security.ts";
+import { parseSchemaRegistry, type SchemaRegistryConfig, schemaRegistryKeys } from "./schemas/settings.ts";
 import type { SecurityConfig } from "./security/index.ts";
 import { parseSecurity, securityKeys } from "./security/settings.ts";
 
@@ -85,6 +86,8 @@ export interface GatewayConfig {
   };
   /** TLS, authentication, authorization and rate limits of the public listener (src/security). */
   security: SecurityConfig;
+  /** Where the Schema Registry is, for the avro, jsonschema and protobuf formats; null without one. */
+  schemaRegistry: SchemaRegistryConfig | null;
   /** Server-Sent Events streams of consumer instances and topics. */
   stream: {
     /** A comment line at least this often keeps idle streams (and proxies between) alive. */
@@ -142,6 +145,7 @@ const knownKeys = new Set([
   "idempotency.wait.ms",
   "idempotency.memory.max.bytes",
   ...securityKeys,
+  ...schemaRegistryKeys,
 ]);
 const passThroughPrefixes = ["client.", "producer.", "consumer.", "admin."] as const;
 
@@ -167,7 +171,7 @@ export function parseProperties(text: string): Record<string, string> {
 }
 
 /** Variables that deploy/env.sh sets for Wharf's own scripts; they are not gateway settings. */
-const scriptVariables = new Set(["tools", "node.dir", "kafka.libs", "kafka.version"]);
+const scriptVariables = new Set(["tools", "node.dir", "kafka.libs", "kafka.version", "py", "python"]);
 
 /** Maps WHARF_FOO_BAR / KAFKA_REST_FOO_BAR to foo.bar. */
 export function propertiesFromEnv(env: NodeJS.ProcessEnv): Record<string, string> {
@@ -309,6 +313,7 @@ export function parseConfig(props: Record<string, string>): GatewayConfig {
       memoryMaxBytes: int("idempotency.memory.max.bytes", 64 * 1024 * 1024, 64 * 1024),
     },
     security: parseSecurity(props, problems, publicListener.https === true),
+    schemaRegistry: parseSchemaRegistry(props, problems),
     stream: {
       heartbeatMs: int("stream.heartbeat.ms", 15_000, 100, 600_000),
       slowReaderTimeoutMs: int("stream.slow.reader.timeout.ms", 30_000, 100),
