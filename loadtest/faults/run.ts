@@ -30,6 +30,8 @@ export interface ScenarioResult {
   drained: boolean;
   /** The nemesis or the harness failed: the figures are incomplete. */
   error: string | null;
+  /** The scenario's own targets on top of the common ones. */
+  produceUnaffected: boolean;
   /** What the checker read, for a post-mortem (`pnpm faults --history DIR`). */
   evidence: { events: HistoryEvent[]; stored: StoredRecord[] };
 }
@@ -113,6 +115,7 @@ export async function runScenario(stack: StackInfo, scenario: Scenario, options:
     return {
       name: scenario.name,
       description: scenario.description,
+      produceUnaffected: scenario.produceUnaffected === true,
       topic,
       durationMs: Date.now() - started,
       verdict,
@@ -127,6 +130,7 @@ export async function runScenario(stack: StackInfo, scenario: Scenario, options:
     return {
       name: scenario.name,
       description: scenario.description,
+      produceUnaffected: scenario.produceUnaffected === true,
       topic,
       durationMs: Date.now() - started,
       verdict: check(history.events, stored),
