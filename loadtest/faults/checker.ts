@@ -75,6 +75,8 @@ export interface Verdict {
   idleAfterFaults: string[];
   /** Failed produce attempts by how they failed: "503/50301", "record 50003", "none"... */
   produceFailures: Record<string, number>;
+  /** The longest produce attempt, however it ended: what a fault that fails nothing still costs. */
+  produceMaxMs: number;
   faults: number;
   /** Longest time from a fault until a produce attempt sent after it was acknowledged; null: never. */
   recoveryMs: number | null;
@@ -157,6 +159,7 @@ function producerFigures(
   let retriableErrors = 0;
   let nonRetriableErrors = 0;
   let unanswered = 0;
+  let produceMaxMs = 0;
   const produceFailures: Record<string, number> = {};
   const failure = (how: string) => {
     produceFailures[how] = (produceFailures[how] ?? 0) + 1;
@@ -164,6 +167,7 @@ function producerFigures(
 
   for (const attempt of attempts) {
     requests.add(attempt.request);
+    produceMaxMs = Math.max(produceMaxMs, attempt.endMs - attempt.startMs);
     for (const value of attempt.values) sends.set(value, (sends.get(value) ?? 0) + 1);
     const answer = attempt.answer;
     if (answer.kind === "none") {
@@ -254,6 +258,7 @@ function producerFigures(
     unanswered,
     unacknowledgedStored,
     produceFailures,
+    produceMaxMs: Math.round(produceMaxMs),
   };
 }
 
@@ -302,18 +307,13 @@ function consumerFigures(
   }
 
   const finalCommitted = new Map<number, number>();
-  let commitRegressions = 0;
-  for (const commit of [...commits].sort((a, b) => a.endMs - b.endMs)) {
+  for (const commit of commits) {
     for (const [partition, position] of Object.entries(commit.positions)) {
       const p = Number(partition);
-      const before = finalCommitted.get(p) ?? 0;
-      if (position < before) {
-        commitRegressions++;
-        note("commitRegressions", `${commit.instance} saw partition ${p} committed at ${position}, earlier ${before}`);
-      }
-      finalCommitted.set(p, Math.max(before, position));
+      finalCommitted.set(p, Math.max(finalCommitted.get(p) ?? 0, position));
     }
   }
+  const commitRegressions = regressions(commits, note);
   let skips = 0;
   for (const record of stored) {
     const committed = finalCommitted.get(record.partition) ?? 0;
@@ -323,6 +323,35 @@ function consumerFigures(
     }
   }
   return { consumed, redelivered, skips, reorders, misdelivered, commitRegressions };
+}
+
+/**
+ * Observations of a partition's committed position that are lower than one that had been
+ * answered before they were sent. Two that overlap in time prove nothing: Kafka may have answered
+ * the one that arrived last first, before the other instance's commit.
+ */
+function regressions(commits: CommitObserved[], note: Note): number {
+  const byEnd = [...commits].sort((a, b) => a.endMs - b.endMs);
+  const known = new Map<number, number>();
+  let answered = 0;
+  let count = 0;
+  for (const commit of [...commits].sort((a, b) => a.startMs - b.startMs)) {
+    for (; answered < byEnd.length && (byEnd[answered] as CommitObserved).endMs < commit.startMs; answered++) {
+      for (const [partition, position] of Object.entries((byEnd[answered] as CommitObserved).positions)) {
+        known.set(Number(partition), Math.max(known.get(Number(partition)) ?? 0, position));
+      }
+    }
+    for (const [partition, position] of Object.entries(commit.positions)) {
+      const before = known.get(Number(partition)) ?? 0;
+      if (position >= before) continue;
+      count++;
+      note(
+        "commitRegressions",
+        `${commit.instance} saw partition ${partition} committed at ${position}, earlier ${before}`,
+      );
+    }
+  }
+  return count;
 }
 
 /** The highest position of `partition` any commit observed before `atMs` reported. */

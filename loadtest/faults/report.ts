@@ -69,7 +69,8 @@ export function table(results: ScenarioResult[]): string {
         `foreign ${r.verdict.foreign} (the readiness probes)`,
     );
     out.push(
-      `  produce failures: ${describe(r.verdict.produceFailures)}; consumer failures: ` +
+      `  produce failures: ${describe(r.verdict.produceFailures)}, slowest attempt ${r.verdict.produceMaxMs} ms; ` +
+        "consumer failures: " +
         `${describe(r.verdict.consumerFailures)}; longest consumer outage ${r.verdict.consumerOutageMs} ms`,
     );
     if (found.length > 0) out.push(`  FAIL: ${found.join("; ")}`);
