@@ -18,6 +18,8 @@ export interface RunOptions {
   log: (message: string) => void;
   producers?: number;
   consumers?: number;
+  /** The topic's replication factor; default: the stack's brokers, at most 3 (a stack on a reused Kafka lists none). */
+  replication?: number;
 }
 
 export interface ScenarioResult {
@@ -56,7 +58,8 @@ export async function runScenario(stack: StackInfo, scenario: Scenario, options:
   let drained = false;
   try {
     await waitHealthy(http, stack);
-    const clusterId = await createTopic(http, lbUrl, topic, Math.min(stack.brokers.length, 3));
+    const replication = options.replication ?? Math.min(stack.brokers.length, 3);
+    const clusterId = await createTopic(http, lbUrl, topic, replication);
     await view.endOffsets(topic, CONDITION_TIMEOUT_MS);
     await waitKnownEverywhere(http, stack, topic);
     log(`topic ${topic} ready`);
