@@ -6,6 +6,8 @@
  * loadtest/faults/checker.ts over the whole history and the topic read back from Kafka; the
  * nemeses leave every process running and every replica in sync for the files after this one.
  */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { type StackInfo, startStack, stopStack } from "../../../../deploy/stack/index.ts";
 import type { Verdict } from "../../../../loadtest/faults/checker.ts";
@@ -17,8 +19,16 @@ import { stack } from "./helpers.ts";
 /** A leader kill is a bounded outage; with one broker it is the whole cluster, and says nothing. */
 const NEEDS_REPLICAS = new Set(["leader-kill"]);
 
+/** WHARF_FAULTS_HISTORY=DIR keeps each scenario's history and read-back there, for a post-mortem. */
+const historyDir = process.env.WHARF_FAULTS_HISTORY;
+delete process.env.WHARF_FAULTS_HISTORY;
+
 /** The targets of every scenario: nothing acknowledged lost or misplaced, every failure retriable. */
 function expectTargets(result: ScenarioResult): Verdict {
+  if (historyDir) {
+    mkdirSync(historyDir, { recursive: true });
+    writeFileSync(join(historyDir, `${result.name}.json`), JSON.stringify(result.evidence));
+  }
   const v = result.verdict;
   const examples = JSON.stringify(v.examples);
   expect(result.error, examples).toBeNull();
@@ -49,7 +59,8 @@ describe("faults, short form", () => {
 
 describe("faults, Redis Sentinel", () => {
   const dir = () => `${stack().dir}-faults-sentinel`;
-  afterAll(() => stopStack(dir()));
+  // KEEP_TEST_STACK=1 leaves it running (and its logs), like the suite's own stack.
+  afterAll(() => (process.env.KEEP_TEST_STACK === "1" ? undefined : stopStack(dir())));
 
   it("redis-primary-kill: produce never notices, every consumer instance keeps serving", async () => {
     const scenario = findScenario("redis-primary-kill");
