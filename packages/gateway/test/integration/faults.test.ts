@@ -19,9 +19,9 @@ import { stack } from "./helpers.ts";
 /** A leader kill is a bounded outage; with one broker it is the whole cluster, and says nothing. */
 const NEEDS_REPLICAS = new Set(["leader-kill"]);
 
-/** WHARF_FAULTS_HISTORY=DIR keeps each scenario's history and read-back there, for a post-mortem. */
-const historyDir = process.env.WHARF_FAULTS_HISTORY;
-delete process.env.WHARF_FAULTS_HISTORY;
+/** FAULTS_HISTORY=DIR keeps each scenario's history and read-back there, for a post-mortem. */
+const historyDir = process.env.FAULTS_HISTORY;
+delete process.env.FAULTS_HISTORY;
 
 /** The targets of every scenario: nothing acknowledged lost or misplaced, every failure retriable. */
 function expectTargets(result: ScenarioResult): Verdict {
