@@ -31,7 +31,11 @@ export interface Earlier {
  * BACKWARD: the new schema reads data written with the old. FORWARD: the old reads the new.
  * FULL: both. Without _TRANSITIVE only the newest earlier version is checked.
  */
-export function compatibilityProblems(level: CompatibilityLevel, candidate: ParsedSchema, earlier: Earlier[]): string[] {
+export function compatibilityProblems(
+  level: CompatibilityLevel,
+  candidate: ParsedSchema,
+  earlier: Earlier[],
+): string[] {
   if (level === "NONE" || earlier.length === 0) return [];
   const against = level.endsWith("_TRANSITIVE") ? [...earlier].reverse() : earlier.slice(-1);
   const backward = level.startsWith("BACKWARD") || level.startsWith("FULL");

@@ -16,7 +16,8 @@ export class RegistryError extends Error {
 
 export const subjectNotFound = (subject: string) => new RegistryError(404, 40401, `Subject '${subject}' not found.`);
 
-export const versionNotFound = (version: number | string) => new RegistryError(404, 40402, `Version ${version} not found.`);
+export const versionNotFound = (version: number | string) =>
+  new RegistryError(404, 40402, `Version ${version} not found.`);
 
 export const schemaNotFound = (id?: number) =>
   new RegistryError(404, 40403, id === undefined ? "Schema not found" : `Schema ${id} not found`);
@@ -72,11 +73,7 @@ export const invalidCompatibilityLevel = () =>
   );
 
 export const referenceExists = (subject: string, version: number) =>
-  new RegistryError(
-    422,
-    42206,
-    `One or more references exist to the schema {subject=${subject},version=${version}}`,
-  );
+  new RegistryError(422, 42206, `One or more references exist to the schema {subject=${subject},version=${version}}`);
 
 export const badRequest = (message: string) => new RegistryError(400, 400, message);
 

@@ -50,7 +50,10 @@ function promised<T>(run: (cb: (err: LibrdKafkaError | null | undefined, value: 
 }
 
 async function ensureTopic(options: KafkaLogOptions): Promise<void> {
-  const admin = Kafka.AdminClient.create({ "bootstrap.servers": options.bootstrap, "client.id": "wharf-schema-registry" });
+  const admin = Kafka.AdminClient.create({
+    "bootstrap.servers": options.bootstrap,
+    "client.id": "wharf-schema-registry",
+  });
   try {
     await new Promise<void>((resolve, reject) =>
       admin.createTopic(

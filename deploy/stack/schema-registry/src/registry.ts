@@ -3,7 +3,13 @@
  * in-memory state; every write goes to the log first and is applied only once Kafka acked it,
  * one write at a time, so ids and versions are assigned without races.
  */
-import { type CompatibilityLevel, compatibilityProblems, DEFAULT_LEVEL, type Earlier, parseLevel } from "./compatibility.ts";
+import {
+  type CompatibilityLevel,
+  compatibilityProblems,
+  DEFAULT_LEVEL,
+  type Earlier,
+  parseLevel,
+} from "./compatibility.ts";
 import {
   badRequest,
   incompatibleSchema,
@@ -54,7 +60,8 @@ export function parseVersionId(raw: string): VersionId {
 }
 
 export function parseSchemaRequest(body: unknown): SchemaRequest {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) throw badRequest("The request body must be a JSON object");
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    throw badRequest("The request body must be a JSON object");
   const { schema, schemaType, references } = body as Record<string, unknown>;
   if (typeof schema !== "string" || schema.trim() === "") throw invalidSchema("the request has no schema");
   const refs: SchemaReference[] = [];
@@ -90,9 +97,9 @@ export function createRegistry(state: RegistryState, log: SchemaLog) {
   function resolveReferences(references: SchemaReference[], depth = 0): ResolvedReference[] {
     if (depth > 32) throw invalidSchema("references nest more than 32 deep");
     return references.map((ref) => {
-      const record =
-        ref.version === -1 ? state.versions(ref.subject).at(-1) : state.record(ref.subject, ref.version);
-      if (!record) throw invalidSchema(`reference ${ref.name}: subject ${ref.subject} version ${ref.version} not found`);
+      const record = ref.version === -1 ? state.versions(ref.subject).at(-1) : state.record(ref.subject, ref.version);
+      if (!record)
+        throw invalidSchema(`reference ${ref.name}: subject ${ref.subject} version ${ref.version} not found`);
       return {
         name: ref.name,
         schemaType: record.schemaType,

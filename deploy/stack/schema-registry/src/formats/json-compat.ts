@@ -62,10 +62,19 @@ function compare(readerSide: Side, writerSide: Side, path: string, problems: str
   const reader = deref(readerSide, depth);
   const writer = deref(writerSide, depth);
   const next = (r: unknown, w: unknown, at: string) =>
-    compare({ schema: r as Schema, root: readerSide.root }, { schema: w as Schema, root: writerSide.root }, at, problems, depth + 1);
+    compare(
+      { schema: r as Schema, root: readerSide.root },
+      { schema: w as Schema, root: writerSide.root },
+      at,
+      problems,
+      depth + 1,
+    );
 
   if (reader === true || writer === false) return;
-  if (reader === false) return problem(problems, "SCHEMA_REMOVED", path);
+  if (reader === false) {
+    problem(problems, "SCHEMA_REMOVED", path);
+    return;
+  }
   if (writer === true) {
     if (Object.keys(reader).length > 0) problem(problems, "TYPE_NARROWED", path);
     return;
@@ -105,7 +114,12 @@ function compare(readerSide: Side, writerSide: Side, path: string, problems: str
 }
 
 /** A bound the reader adds or tightens rejects documents the writer allowed. */
-function compareBounds(reader: Record<string, unknown>, writer: Record<string, unknown>, path: string, problems: string[]) {
+function compareBounds(
+  reader: Record<string, unknown>,
+  writer: Record<string, unknown>,
+  path: string,
+  problems: string[],
+) {
   const upper = ["maxLength", "maximum", "exclusiveMaximum", "maxItems", "maxProperties"];
   const lower = ["minLength", "minimum", "exclusiveMinimum", "minItems", "minProperties"];
   for (const key of upper) {

@@ -11,7 +11,8 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 /** Draft-07 unless `$schema` names 2019-09 or 2020-12 (ajv compiles each with its own meta-schema). */
 function ajvFor(schema: unknown): Ajv {
-  const declared = typeof schema === "object" && schema !== null ? (schema as { $schema?: unknown }).$schema : undefined;
+  const declared =
+    typeof schema === "object" && schema !== null ? (schema as { $schema?: unknown }).$schema : undefined;
   const options = { strict: false, allErrors: false, validateSchema: true } as const;
   let ajv: Ajv;
   if (typeof declared === "string" && declared.includes("2020-12")) ajv = new Ajv2020(options);
@@ -49,7 +50,10 @@ export const jsonSchemaFormat: SchemaFormat = {
     } catch (error) {
       throw invalidSchema(`the schema is not JSON: ${errorText(error)}`);
     }
-    if (typeof document !== "boolean" && (typeof document !== "object" || document === null || Array.isArray(document))) {
+    if (
+      typeof document !== "boolean" &&
+      (typeof document !== "object" || document === null || Array.isArray(document))
+    ) {
       throw invalidSchema("a JSON Schema is an object or a boolean");
     }
     const ajv = ajvFor(document);
