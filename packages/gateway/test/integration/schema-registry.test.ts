@@ -123,13 +123,16 @@ describe("schema registry stand-in with Confluent's JavaScript client", () => {
     await client.register(`${topic}-value`, { schemaType: "AVRO", schema: JSON.stringify(orderV1) });
     const serializer = new AvroSerializer(client, SerdeType.VALUE, { useLatestVersion: true });
     const deserializer = new AvroDeserializer(client, SerdeType.VALUE, {});
-    const before = await requestCount();
     const values = Array.from({ length: 20 }, (_, i) => ({ id: `o-${i}`, total: i * 1.5, note: i % 2 ? "x" : null }));
-    const encoded = await Promise.all(values.map((v) => serializer.serialize(topic, v)));
-    const decoded = await Promise.all(encoded.map((b) => deserializer.deserialize(topic, b)));
+    const roundTrip = async (value: unknown) =>
+      deserializer.deserialize(topic, await serializer.serialize(topic, value));
+    // The first record fills the client's caches (association, latest version, schema by id)...
+    const decoded = [await roundTrip(values[0])];
+    const afterFirst = await requestCount();
+    // ...so the next ones, one after another, cost the registry nothing.
+    for (const value of values.slice(1)) decoded.push(await roundTrip(value));
     expect(decoded).toEqual(values);
-    // 20 records, each schema fetched once by the client's caches (latest, by id).
-    expect((await requestCount()) - before).toBeLessThanOrEqual(3);
+    expect(await requestCount()).toBe(afterFirst);
   });
 
   it("round-trips JSON Schema through JsonSerializer and JsonDeserializer", async () => {

@@ -74,7 +74,7 @@ def jsonable(value):
 
 
 def add_file(sr, pool, name, schema_str, references, seen):
-    """Adds a serialized FileDescriptorProto (and, first, what it imports) to the pool."""
+    """Adds a serialized FileDescriptorProto (and, first, what it imports) to the pool; returns it."""
     for ref in references or []:
         if ref.name in seen:
             continue
@@ -89,19 +89,23 @@ def add_file(sr, pool, name, schema_str, references, seen):
             seen.add(dep)
             pool.AddSerializedFile(WELL_KNOWN[dep])
     pool.Add(proto)
-    return pool.FindFileByName(name)
+    return proto
 
 
 def message_class(sr, schema_id, indexes=None, full_name=None):
+    """The class of the message that Confluent's message indexes (or a full name) pick in a schema."""
     schema = sr.get_schema(schema_id, fmt="serialized")
     pool = descriptor_pool.DescriptorPool()
-    file = add_file(sr, pool, "schema-%d.proto" % schema_id, schema.schema_str, schema.references, set())
-    if full_name:
-        return message_factory.GetMessageClass(pool.FindMessageTypeByName(full_name))
-    desc = file.message_types[(indexes or [0])[0]]
-    for i in (indexes or [0])[1:]:
-        desc = desc.nested_types[i]
-    return message_factory.GetMessageClass(desc)
+    proto = add_file(sr, pool, "schema-%d.proto" % schema_id, schema.schema_str, schema.references, set())
+    if not full_name:
+        path = list(indexes or [0])
+        message = proto.message_type[path[0]]
+        names = [message.name]
+        for i in path[1:]:
+            message = message.nested_type[i]
+            names.append(message.name)
+        full_name = ".".join(([proto.package] if proto.package else []) + names)
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName(full_name))
 
 
 def decode(request):
