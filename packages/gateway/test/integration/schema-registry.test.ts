@@ -166,6 +166,9 @@ describe("schema registry stand-in with Confluent's JavaScript client", () => {
     // The serializer registered the descriptor itself (as base64), which the registry gives back as is.
     const latest = await client.getLatestSchemaMetadata(`${topic}-value`);
     expect(latest.schemaType).toBe("PROTOBUF");
+    // Answered as .proto text by default (as Confluent's registry does), base64 when serialized is asked.
+    expect(latest.schema).toContain("message Order {");
+    expect((await call("GET", `/schemas/ids/${latest.id}?format=serialized`)).body.schema).toMatch(/^[A-Za-z0-9+/=]+$/);
   });
 });
 
