@@ -5,7 +5,8 @@
 import { Readable } from "node:stream";
 import { request } from "undici";
 import { describe, expect, it } from "vitest";
-import { gatewayUrl, lbUrl, unique, V2_BINARY } from "./helpers.ts";
+import { createGateway, parseConfig } from "../../src/index.ts";
+import { gatewayUrl, lbUrl, stack, unique, V2_BINARY } from "./helpers.ts";
 import {
   b64,
   CLUSTER,
@@ -140,16 +141,34 @@ describe("v2 produce refuses bad requests", () => {
   });
 
   it("answers schema formats without a schema registry with 422", async () => {
-    const topic = await createTopic(unique("err-v2-avro"), 1);
-    const headers = { "content-type": "application/vnd.kafka.avro.v2+json" };
-    const named = await produceV2(topic, { value_schema: '"string"', records: [{ value: "a" }] }, { headers });
-    expect([named.status, named.json]).toEqual([
-      422,
-      { error_code: 42206, message: "Payload error. Schema Registry must be configured when using schemas." },
-    ]);
-    const unnamed = await produceV2(topic, { records: [{ value: "a" }] }, { headers });
-    expect([unnamed.status, unnamed.json.error_code]).toEqual([422, 42207]);
-    await expectNothingWritten(topic);
+    // The stack's gateways have a Schema Registry: this node in the process has none.
+    const gateway = await createGateway(
+      parseConfig({
+        "bootstrap.servers": stack().kafka,
+        listeners: "http://127.0.0.1:0",
+        id: unique("no-registry"),
+        "log.level": "error",
+      }),
+    );
+    try {
+      const { url } = await gateway.listen();
+      const topic = await createTopic(unique("err-v2-avro"), 1);
+      const headers = { "content-type": "application/vnd.kafka.avro.v2+json" };
+      const named = await produceV2(
+        topic,
+        { value_schema: '"string"', records: [{ value: "a" }] },
+        { headers, base: url },
+      );
+      expect([named.status, named.json]).toEqual([
+        422,
+        { error_code: 42206, message: "Payload error. Schema Registry must be configured when using schemas." },
+      ]);
+      const unnamed = await produceV2(topic, { records: [{ value: "a" }] }, { headers, base: url });
+      expect([unnamed.status, unnamed.json.error_code]).toEqual([422, 42207]);
+      await expectNothingWritten(topic);
+    } finally {
+      await gateway.close();
+    }
   });
 
   it("answers a body over request.max.bytes with 413, declared or chunked", async () => {
@@ -223,10 +242,13 @@ describe("v3 produce refuses bad requests", () => {
       ],
       ['{"key":{"type":"STRING","data":5}}', { error_code: 400, message: "Bad Request: data=5 is not a string." }],
       [
+        // No type: the latest schema of <topic>-value, which no one registered (REST Proxy: 42207).
         '{"value":{"data":"untyped"}}',
         {
           error_code: 422,
-          message: "Error: 42206 : Payload error. Schema Registry must be configured when using schemas.",
+          message: expect.stringMatching(
+            /^Error: 42207 : Error serializing message\. Error when fetching latest schema/,
+          ),
         },
       ],
       [
