@@ -51,7 +51,7 @@ export const AVRO_ORDERS = [
     tags: ["gift", "express"],
   },
   {
-    id: 9_007_199_254_740_991,
+    id: 4_102_444_800_123,
     note: null,
     raw: "",
     at: 0,
@@ -75,7 +75,7 @@ export const AVRO_ORDERS_DECODED = [
     tags: ["gift", "express"],
   },
   {
-    id: 9_007_199_254_740_991,
+    id: 4_102_444_800_123,
     note: null,
     raw: Buffer.alloc(0),
     at: 0,
