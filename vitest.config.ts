@@ -6,7 +6,11 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["packages/*/src/**/*.test.ts", "loadtest/**/*.test.ts"],
+          include: [
+            "packages/*/src/**/*.test.ts",
+            "loadtest/**/*.test.ts",
+            "deploy/stack/schema-registry/src/**/*.test.ts",
+          ],
         },
       },
       {

@@ -4,7 +4,8 @@ import { defaultDir, readStackInfo, type StackOptions, startStack, stopStack } f
 
 const USAGE = `usage:
   pnpm stack up [--brokers 1|3] [--gateways N] [--lb] [--authorizer] [--sasl-ssl] [--kafka host:port,...]
-                [--redis url | --redis-local | --redis-sentinel] [--gateway-port P] [--lb-port P] [--dir D]
+                [--redis url | --redis-local | --redis-sentinel] [--schema-registry [--schema-registry-port P]]
+                [--gateway-port P] [--lb-port P] [--dir D]
   pnpm stack down [--dir D]
   pnpm stack status [--dir D]
 
@@ -21,6 +22,8 @@ const OPTIONS = {
   redis: { type: "string" },
   "redis-local": { type: "boolean" },
   "redis-sentinel": { type: "boolean" },
+  "schema-registry": { type: "boolean" },
+  "schema-registry-port": { type: "string" },
   "gateway-port": { type: "string" },
   "lb-port": { type: "string" },
   dir: { type: "string" },
@@ -47,6 +50,8 @@ function upOptions(values: Values): StackOptions {
     redis: values.redis,
     redisLocal: values["redis-local"],
     redisSentinel: values["redis-sentinel"],
+    schemaRegistry: values["schema-registry"],
+    schemaRegistryPort: toInt("schema-registry-port", values["schema-registry-port"]),
     gatewayPort: toInt("gateway-port", values["gateway-port"]),
     dir: values.dir,
   };

@@ -6,6 +6,7 @@ import { HOST } from "./ports.ts";
 import { isRunning, sendSignal, stopProcess, waitForExit, waitUntil } from "./processes.ts";
 import { startRedisServer } from "./redis.ts";
 import { isPrimary, type RedisSentinelState, sentinelPrimaryPort } from "./redis-sentinel.ts";
+import { startSchemaRegistryProcess } from "./schema-registry-process.ts";
 import { REPO } from "./stack.ts";
 import {
   type BrokerState,
@@ -71,6 +72,33 @@ export async function startRedis(info: StackInfo): Promise<void> {
     state.redis = started;
     writeState(state);
   });
+}
+
+/** Stops the stack's Schema Registry (SIGTERM, then SIGKILL after 15 s); its port stays reserved. */
+export async function stopSchemaRegistry(info: StackInfo): Promise<void> {
+  const registry = ownSchemaRegistry(loadState(info));
+  await stopProcess(registry);
+}
+
+/**
+ * Starts the stack's Schema Registry again on the same port; it replays `_schemas`, so it keeps
+ * every id and version, and answers only once it has.
+ */
+export async function startSchemaRegistry(info: StackInfo): Promise<void> {
+  const state = loadState(info);
+  const registry = ownSchemaRegistry(state);
+  if (isRunning(registry)) throw new StackError("STACK_ALREADY_RUNNING", "the schema registry is running");
+  await startSchemaRegistryProcess(REPO, registry, (started) => {
+    state.schemaRegistry = started;
+    writeState(state);
+  });
+}
+
+function ownSchemaRegistry(state: StackState): NonNullable<StackState["schemaRegistry"]> {
+  if (!state.schemaRegistry) {
+    throw new StackError("STACK_BAD_OPTION", "this stack was not started with --schema-registry");
+  }
+  return state.schemaRegistry;
 }
 
 function loadState(info: StackInfo): StackState {

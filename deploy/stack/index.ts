@@ -9,7 +9,9 @@ export {
   startBroker,
   startGateway,
   startRedis,
+  startSchemaRegistry,
   stopRedis,
+  stopSchemaRegistry,
   waitForRedisFailover,
 } from "./control.ts";
 export { StackError, type StackErrorCode } from "./errors.ts";

@@ -9,6 +9,7 @@ import { createPortAllocator, type PortAllocator } from "./ports.ts";
 import { isRunning, type ProcessRef, stopProcess } from "./processes.ts";
 import { redisPlan, startRedisServer } from "./redis.ts";
 import { sentinelGatewayEnv, startRedisSentinel } from "./redis-sentinel.ts";
+import { schemaRegistryPlan, startSchemaRegistryProcess } from "./schema-registry-process.ts";
 import { readState, removeStackFiles, type StackInfo, type StackState, toInfo, writeState } from "./state.ts";
 
 export interface StackOptions {
@@ -34,6 +35,10 @@ export interface StackOptions {
   /** Port of the first gateway, the next ones count up from it. Default 8082 for a lone gateway,
    * otherwise free ports; 0 always means free ports. */
   gatewayPort?: number;
+  /** Start the Schema Registry stand-in after Kafka and point the gateways at it (WHARF_SCHEMA_REGISTRY_URL). */
+  schemaRegistry?: boolean;
+  /** Port of the Schema Registry; default a free one. */
+  schemaRegistryPort?: number;
   /** Extra variables for every gateway (on top of the caller's environment). */
   gatewayEnv?: Record<string, string>;
   /** State directory, default <repo>/.stack. */
@@ -72,6 +77,7 @@ export async function startStack(options: StackOptions = {}): Promise<StackInfo>
   const gatewayPorts = await takeGatewayPorts(ports, gatewayCount, options.gatewayPort);
   const needRedis = !options.redis && !options.redisSentinel && (gatewayCount > 1 || options.redisLocal === true);
   const localRedis = needRedis ? redisPlan(dir, await ports.take("redis")) : null;
+  const registryPort = options.schemaRegistry ? await ports.take("schema registry", options.schemaRegistryPort) : null;
 
   const state: StackState = {
     version: 1,
@@ -90,7 +96,11 @@ export async function startStack(options: StackOptions = {}): Promise<StackInfo>
       localRedis ? startLocalRedis(state, localRedis, log) : undefined,
       options.redisSentinel ? startSentinelRedis(state, ports, log) : undefined,
     ]);
+    if (registryPort !== null) await startRegistry(state, registryPort, log);
     const redisEnv = state.redisSentinel ? sentinelGatewayEnv(state.redisSentinel) : {};
+    const registryEnv: Record<string, string> = state.schemaRegistry
+      ? { WHARF_SCHEMA_REGISTRY_URL: state.schemaRegistry.url }
+      : {};
     const planned = gatewayPorts.map(([port, internalPort], i) =>
       gatewayPlan({
         dir,
@@ -102,7 +112,7 @@ export async function startStack(options: StackOptions = {}): Promise<StackInfo>
         redisUrl: state.redis?.url ?? null,
         publicUrl: lb?.url ?? null,
         clusterSecret: state.clusterSecret,
-        extraEnv: { ...(options.gatewayEnv ?? {}), ...redisEnv },
+        extraEnv: { ...(options.gatewayEnv ?? {}), ...redisEnv, ...registryEnv },
       }),
     );
     if (planned.length > 0) log(`starting ${planned.length} gateway(s) on ${planned.map((g) => g.url).join(", ")}`);
@@ -169,6 +179,15 @@ async function startBrokers(
   log(`kafka ready at ${kafka.bootstrap}`);
 }
 
+async function startRegistry(state: StackState, port: number, log: (message: string) => void): Promise<void> {
+  const plan = schemaRegistryPlan(state.dir, port, state.kafka.bootstrap);
+  log(`starting the schema registry stand-in on ${plan.url}`);
+  await startSchemaRegistryProcess(REPO, plan, (started) => {
+    state.schemaRegistry = started;
+    writeState(state);
+  });
+}
+
 async function startSentinelRedis(state: StackState, ports: PortAllocator, log: (message: string) => void) {
   log("starting redis primary, replica and 3 sentinels");
   await startRedisSentinel(state.dir, ports, (started) => {
@@ -195,6 +214,7 @@ export async function stopProcesses(state: StackState): Promise<void> {
   const stop = (refs: ProcessRef[]) => Promise.all(refs.map((ref) => stopProcess(ref)));
   if (state.lb) await stop([state.lb]);
   await stop(state.gateways);
+  if (state.schemaRegistry) await stop([state.schemaRegistry]);
   if (state.redis?.process) await stop([state.redis.process]);
   // Sentinels first: stopping the data nodes under them would only start a failover.
   if (state.redisSentinel) {
@@ -208,6 +228,7 @@ function anyRunning(state: StackState): boolean {
   const refs: ProcessRef[] = [...state.gateways, ...state.kafka.brokers];
   if (state.lb) refs.push(state.lb);
   if (state.redis?.process) refs.push(state.redis.process);
+  if (state.schemaRegistry) refs.push(state.schemaRegistry);
   if (state.redisSentinel) refs.push(...state.redisSentinel.sentinels, ...state.redisSentinel.servers);
   return refs.some((ref) => ref.pid > 0 && isRunning(ref));
 }
@@ -257,10 +278,13 @@ function validate(options: StackOptions, gatewayCount: number): void {
   if (options.redisSentinel && (options.redis || options.redisLocal))
     fail("redisSentinel excludes redis and redisLocal");
   if (options.kafka && options.authorizer) fail("authorizer applies to brokers the stack starts, not to --kafka");
+  if (options.schemaRegistryPort !== undefined && !options.schemaRegistry)
+    fail("schemaRegistryPort needs schemaRegistry");
   if (options.kafka && options.saslSsl) fail("sasl-ssl applies to brokers the stack starts, not to --kafka");
   for (const [name, port] of [
     ["gatewayPort", options.gatewayPort],
     ["lbPort", options.lbPort],
+    ["schemaRegistryPort", options.schemaRegistryPort],
   ] as const) {
     if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535))
       fail(`${name} must be a port number`);

@@ -23,6 +23,8 @@ export interface StackState {
   redisSentinel?: RedisSentinelState | null;
   lb: LbState | null;
   gateways: GatewayState[];
+  /** With --schema-registry: the stack's Schema Registry stand-in. */
+  schemaRegistry?: SchemaRegistryState | null;
 }
 
 /** The SASL_SSL listener of a stack started with --sasl-ssl. */
@@ -81,6 +83,14 @@ export interface LbState extends ProcessRef {
   logFile: string;
 }
 
+export interface SchemaRegistryState extends ProcessRef {
+  url: string;
+  port: number;
+  bootstrap: string;
+  topic: string;
+  logFile: string;
+}
+
 export interface GatewayState extends ProcessRef {
   id: string;
   url: string;
@@ -105,13 +115,15 @@ export interface StackInfo {
   redis: string | null;
   /** With --redis-sentinel: the gateways' `redis.sentinels` and `redis.master.name`. */
   redisSentinel: RedisSentinelInfo | null;
+  /** With --schema-registry: the base URL of its Schema Registry, passed to the gateways. */
+  schemaRegistry: string | null;
   dir: string;
   clusterSecret: string;
 }
 
 const STATE_FILE = "state.json";
 /** Everything the stack creates inside its directory; `down` removes these and nothing else. */
-const OWNED = [STATE_FILE, "kafka", "redis", "redis-sentinel", "haproxy", "gateways", "tls"];
+const OWNED = [STATE_FILE, "kafka", "redis", "redis-sentinel", "haproxy", "gateways", "tls", "schema-registry"];
 
 export function toInfo(state: StackState): StackInfo {
   return {
@@ -131,6 +143,7 @@ export function toInfo(state: StackState): StackInfo {
     })),
     redis: state.redis?.url ?? null,
     redisSentinel: state.redisSentinel ? sentinelInfo(state.redisSentinel) : null,
+    schemaRegistry: state.schemaRegistry?.url ?? null,
     dir: state.dir,
     clusterSecret: state.clusterSecret,
   };

@@ -77,6 +77,24 @@ export const invalidPayload = (cause: string) =>
 export const schemaRegistryRequired = () => invalidPayload("Schema Registry must be configured when using schemas.");
 export const serializationError = (cause: string) =>
   new RestError(422, ErrorCode.Serialization, `Error serializing message. ${cause}`);
+/** Confluent's Errors.keySchemaMissingException / valueSchemaMissingException (42201 / 42202). */
+export const keySchemaMissing = () =>
+  new RestError(422, ErrorCode.KeySchemaMissing, "Request includes keys but does not include key schema");
+export const valueSchemaMissing = () =>
+  new RestError(422, ErrorCode.ValueSchemaMissing, "Request includes values but does not include value schema");
+/** Confluent's Errors.jsonConversionException: a record that its schema does not accept (42203). */
+export const jsonConversion = (cause: string) =>
+  new RestError(422, ErrorCode.JsonConversion, `Conversion of JSON to Object failed: ${cause}`);
+/** Confluent's Errors.invalidSchemaException (42205). */
+export const invalidSchema = (detail: string) =>
+  new RestError(422, ErrorCode.InvalidSchema, `Invalid schema: ${detail}`);
+/**
+ * Wharf's own: the Schema Registry is down, timed out or answered 5xx. REST Proxy answers 42207
+ * (a client error) for these; Wharf answers a retriable 503 with 50003 so clients retry, and
+ * writes nothing of the request.
+ */
+export const schemaRegistryUnavailable = (detail: string) =>
+  new RestError(503, ErrorCode.KafkaRetriable, `Schema Registry unavailable: ${detail}`, { "Retry-After": "1" });
 export const produceBatchError = (message: string) => new RestError(422, ErrorCode.ProduceBatch, message);
 export const topicNotFound = (topic?: string) =>
   new RestError(404, ErrorCode.TopicNotFound, topic ? `Topic ${topic} not found.` : "Topic not found.");

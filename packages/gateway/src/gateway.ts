@@ -20,6 +20,7 @@ import { createKafkaAdmin } from "./kafka/admin-client.ts";
 import { createProducerPool } from "./kafka/producer-pool.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
+import { createSchemaSupport } from "./schemas/index.ts";
 import { createSecurity, securityEnabled } from "./security/index.ts";
 
 export interface Gateway {
@@ -51,6 +52,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const producers = await createProducerPool(config, log, metrics, {
     explainMissingTopic: (topic) => topicAccessRefusal(admin, topic),
   });
+  const schemas = createSchemaSupport(config.schemaRegistry, metrics.schemaRegistryRequests);
   const directory = config.redis ? createRedisDirectory(config, log, metrics) : createMemoryDirectory();
 
   let internalAddress: string | null = null;
@@ -95,11 +97,12 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     security,
     audit,
     idempotency: idempotency.middleware,
+    schemas,
   });
   const publicServer = createHttpServer(app.fetch, config.http, config.security.tls);
   let internalServer: HttpServer | null = null;
   if (config.internalListener && config.clusterSecret) {
-    const internalApp = createInternalApp({ config, log, metrics, host, locator, streams });
+    const internalApp = createInternalApp({ config, log, metrics, host, locator, streams, schemas });
     internalServer = createHttpServer(
       createInternalHandler(config.clusterSecret, config.http.maxBodyBytes, internalApp.fetch),
       config.http,
@@ -138,6 +141,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       await idempotency.close();
       await directory.close();
       await producers.close();
+      schemas?.close();
       await admin.close();
       metrics.registry.clear();
       log.info("stopped");

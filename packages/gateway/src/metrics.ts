@@ -18,6 +18,12 @@ export function createMetrics(nodeId: string) {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     }),
+    schemaRegistryRequests: new Counter({
+      name: "wharf_schema_registry_requests_total",
+      help: "Requests sent to the Schema Registry (cache misses and retries), by outcome",
+      labelNames: ["outcome"],
+      registers: [registry],
+    }),
     recordsProduced: new Counter({
       name: "wharf_records_produced_total",
       help: "Records acknowledged by Kafka",

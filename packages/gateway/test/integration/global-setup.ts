@@ -1,6 +1,7 @@
 /**
  * Starts the real stack once for the integration suite: Apache Kafka (KRaft; 3 brokers, or 1 with
- * WHARF_TEST_BROKERS=1), Redis, three gateway processes and haproxy round-robin in front.
+ * WHARF_TEST_BROKERS=1), Redis, the Schema Registry stand-in, three gateway processes (pointed at
+ * it) and haproxy round-robin in front. Tests read its URL as `inject("stack").schemaRegistry`.
  */
 import { resolve } from "node:path";
 import type { TestProject } from "vitest/node";
@@ -46,6 +47,7 @@ export default async function setup(project: TestProject) {
     gateways: 3,
     lb: true,
     redisLocal: true,
+    schemaRegistry: true,
     gatewayPort: 0,
     gatewayEnv: testGatewayEnv,
     dir,

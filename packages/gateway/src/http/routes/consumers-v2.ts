@@ -12,6 +12,7 @@ import { ErrorCode, partitionNotFound, RestError } from "../../errors.ts";
 import { decodeEmbedded } from "../../formats/embedded-format.ts";
 import type { ConsumedMessage, ConsumerInstance } from "../../kafka/consumer-instance.ts";
 import type { Metrics } from "../../metrics.ts";
+import type { Schemas } from "../../schemas/index.ts";
 import { checkInstanceOwner } from "../../security/authorization.ts";
 import { encodePrincipal, principalOf } from "../../security/principal.ts";
 import { readBodyBytes } from "../body.ts";
@@ -36,6 +37,8 @@ export interface ConsumerRouteDeps {
   /** Null on the internal listener: a forwarded request is never forwarded again. */
   forwarder: Forwarder | null;
   streams: StreamRegistry;
+  /** Schema formats (avro, jsonschema, protobuf); null without a Schema Registry. */
+  schemas?: Schemas | null;
 }
 
 type Env = { Variables: { instance: ConsumerInstance; body: Buffer } };

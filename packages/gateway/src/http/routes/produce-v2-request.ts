@@ -2,7 +2,14 @@
  * A v2 produce body, checked as REST Proxy's Jackson and bean validation check it and encoded into
  * records. Pure: no HTTP, no Kafka.
  */
-import { badRequest, constraintViolation, invalidPayload, partitionNotFound, unrecognizedField } from "../../errors.ts";
+import {
+  badRequest,
+  constraintViolation,
+  invalidPayload,
+  invalidSchema,
+  partitionNotFound,
+  unrecognizedField,
+} from "../../errors.ts";
 import {
   type EmbeddedFormat,
   encodeEmbedded,
@@ -11,6 +18,7 @@ import {
   schemaFormatUnavailable,
 } from "../../formats/embedded-format.ts";
 import type { OutgoingRecord } from "../../kafka/producer-pool.ts";
+import type { ResolvedSchema, SchemaFormat, Schemas } from "../../schemas/index.ts";
 import { isObject } from "../json.ts";
 
 export interface V2RequestSpec {
@@ -30,7 +38,62 @@ export function decodeRequest(
   return encodeRecords(request.records, topic, pathPartition, format);
 }
 
+export interface SchemaRecords {
+  records: OutgoingRecord[];
+  keySchemaId: number | null;
+  valueSchemaId: number | null;
+}
+
+/**
+ * A v2 produce body of a schema format (avro, jsonschema, protobuf), as REST Proxy's
+ * produceWithSchema: the key schema, then the value schema, are found or registered; then every
+ * record is serialized before any is handed to the producer, so one bad record writes nothing.
+ */
+export async function decodeSchemaRequest(
+  body: unknown,
+  spec: V2RequestSpec,
+  schemas: Schemas,
+): Promise<SchemaRecords> {
+  const request = readRequest(body, spec.maxRecords);
+  const format = spec.format as SchemaFormat;
+  const side = async (raw: unknown, id: unknown, isKey: boolean): Promise<ResolvedSchema | null> => {
+    const schemaId = id === undefined || id === null ? null : integer(id);
+    const rawSchema = typeof raw === "string" ? raw : null;
+    if (schemaId === null && rawSchema === null) return null;
+    // REST Proxy: an id wins; a raw schema is only looked at without one.
+    return schemas.resolve(
+      spec.topic,
+      {
+        format: schemaId === null ? format : null,
+        rawSchema: schemaId === null ? rawSchema : null,
+        schemaId,
+        schemaVersion: null,
+        subject: null,
+        strategy: null,
+      },
+      isKey,
+    );
+  };
+  const keySchema = await side(request.body.key_schema, request.body.key_schema_id, true);
+  const valueSchema = await side(request.body.value_schema, request.body.value_schema_id, false);
+  for (const schema of [keySchema, valueSchema]) {
+    if (schema !== null && schema.format !== format) {
+      throw invalidSchema(`schema ${schema.id} is not a ${format} schema`);
+    }
+  }
+  const records = request.records.map(
+    (record, i): OutgoingRecord => ({
+      topic: spec.topic,
+      partition: recordPartition(record, i, spec.pathPartition),
+      key: schemas.serialize(keySchema, record.key, true),
+      value: schemas.serialize(valueSchema, record.value, false),
+    }),
+  );
+  return { records, keySchemaId: keySchema?.id ?? null, valueSchemaId: valueSchema?.id ?? null };
+}
+
 interface V2Request {
+  body: Record<string, unknown>;
   records: Array<Record<string, unknown>>;
   /** Names a key or value schema (schema formats only). */
   namesSchema: boolean;
@@ -85,7 +148,7 @@ function readRequest(body: unknown, maxRecords: number): V2Request {
   const namesSchema = ["key_schema", "key_schema_id", "value_schema", "value_schema_id"].some(
     (field) => body[field] !== undefined && body[field] !== null,
   );
-  return { records: records as Array<Record<string, unknown>>, namesSchema };
+  return { body, records: records as Array<Record<string, unknown>>, namesSchema };
 }
 
 function encodeRecords(
@@ -94,22 +157,22 @@ function encodeRecords(
   pathPartition: number | null,
   format: EmbeddedFormat,
 ): OutgoingRecord[] {
-  return records.map((record, i): OutgoingRecord => {
-    let partition = pathPartition;
-    if (record.partition !== undefined && record.partition !== null) {
-      const p = integer(record.partition);
-      if (p === null)
-        throw badRequest(`records[${i}].partition must be an integer, got ${renderData(record.partition)}.`);
-      // Deliberate deviation: a negative partition is a 500 in REST Proxy (ProducerRecord throws).
-      if (p < 0) throw partitionNotFound();
-      // Kept Confluent quirk: a record's own partition wins over the one in the path.
-      partition = p;
-    }
-    return {
+  return records.map(
+    (record, i): OutgoingRecord => ({
       topic,
-      partition,
+      partition: recordPartition(record, i, pathPartition),
       key: encodeEmbedded(format as "binary" | "json", record.key),
       value: encodeEmbedded(format as "binary" | "json", record.value),
-    };
-  });
+    }),
+  );
+}
+
+function recordPartition(record: Record<string, unknown>, i: number, pathPartition: number | null): number | null {
+  if (record.partition === undefined || record.partition === null) return pathPartition;
+  const p = integer(record.partition);
+  if (p === null) throw badRequest(`records[${i}].partition must be an integer, got ${renderData(record.partition)}.`);
+  // Deliberate deviation: a negative partition is a 500 in REST Proxy (ProducerRecord throws).
+  if (p < 0) throw partitionNotFound();
+  // Kept Confluent quirk: a record's own partition wins over the one in the path.
+  return p;
 }

@@ -6,22 +6,26 @@
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { GatewayConfig } from "../../config.ts";
 import { ErrorCode, partitionNotFound, topicNotFound } from "../../errors.ts";
+import { schemaFormats } from "../../formats/embedded-format.ts";
 import { v2RecordErrorCode } from "../../kafka/delivery-errors.ts";
 import type { DeliveryResult, ProducerPool } from "../../kafka/producer-pool.ts";
+import type { Schemas } from "../../schemas/index.ts";
 import { readJsonBody } from "../body.ts";
 import { withoutIdempotency } from "../idempotency/index.ts";
 import { embeddedFormatOfContentType, negotiate, v2ProduceResponseTypes } from "../media-types.ts";
 import { parsePartition } from "../params.ts";
-import { decodeRequest, type V2RequestSpec } from "./produce-v2-request.ts";
+import { decodeRequest, decodeSchemaRequest, type SchemaRecords, type V2RequestSpec } from "./produce-v2-request.ts";
 
 interface Deps {
   config: GatewayConfig;
   producers: ProducerPool;
+  /** Schema formats; null without a Schema Registry (they then answer 42206/42207). */
+  schemas?: Schemas | null;
   /** Idempotency-Key handling (http/idempotency); none in route unit tests. */
   idempotency?: MiddlewareHandler;
 }
 
-export function produceV2Routes({ config, producers, idempotency = withoutIdempotency }: Deps): Hono {
+export function produceV2Routes({ config, producers, schemas = null, idempotency = withoutIdempotency }: Deps): Hono {
   const app = new Hono();
 
   const produce = async (c: Context) => {
@@ -32,10 +36,14 @@ export function produceV2Routes({ config, producers, idempotency = withoutIdempo
     const pathPartition = rawPartition === undefined ? null : parsePartition(rawPartition);
     const spec: V2RequestSpec = { topic, pathPartition, format, maxRecords: config.produce.maxRecordsPerRequest };
     // The parsed body dies inside decodeRequest: only the encoded records live across the awaits.
-    const records = decodeRequest(
-      await readJsonBody(c, config.http.maxBodyBytes, { exactNumbers: format !== "binary" }),
-      spec,
-    );
+    // Numbers are kept exactly only for the json format, which writes them back as sent; schema
+    // formats convert them to the schema's types.
+    const body = await readJsonBody(c, config.http.maxBodyBytes, { exactNumbers: format === "json" });
+    const encoded: SchemaRecords =
+      schemas !== null && schemaFormats.has(format)
+        ? await decodeSchemaRequest(body, spec, schemas)
+        : { records: decodeRequest(body, spec), keySchemaId: null, valueSchemaId: null };
+    const { records } = encoded;
 
     // Deliberate deviation: REST Proxy's producer waits max.block.ms (60 s) for an unknown topic,
     // then answers 200 with 50003 for every record. Wharf answers 404 / 40401 at once.
@@ -50,7 +58,7 @@ export function produceV2Routes({ config, producers, idempotency = withoutIdempo
     }
 
     const results = await producers.send(records);
-    return c.body(JSON.stringify(toV2Response(results)), v2Status(results), { "content-type": responseType });
+    return c.body(JSON.stringify(toV2Response(results, encoded)), v2Status(results), { "content-type": responseType });
   };
 
   app.post("/topics/:topic", idempotency, produce);
@@ -58,15 +66,15 @@ export function produceV2Routes({ config, producers, idempotency = withoutIdempo
   return app;
 }
 
-function toV2Response(results: DeliveryResult[]) {
+function toV2Response(results: DeliveryResult[], ids: SchemaRecords) {
   return {
     offsets: results.map((r) =>
       r.ok
         ? { partition: r.partition, offset: r.offset, error_code: null, error: null }
         : { partition: null, offset: null, error_code: v2RecordErrorCode(r.error), error: r.error.message },
     ),
-    key_schema_id: null,
-    value_schema_id: null,
+    key_schema_id: ids.keySchemaId,
+    value_schema_id: ids.valueSchemaId,
   };
 }
 
