@@ -62,13 +62,17 @@ export const AVRO_ORDERS = [
   },
 ];
 
-/** What an independent Avro decoder gives for AVRO_ORDERS' fields, format-neutral. */
+/**
+ * What Confluent's Python AvroDeserializer gives for AVRO_ORDERS, as wire-decode.py writes it in
+ * JSON: unions unwrapped, bytes as strings of code points, decimals as their string, timestamps as
+ * ISO 8601 in UTC.
+ */
 export const AVRO_ORDERS_DECODED = [
   {
     id: 1,
     note: "leave at the door",
-    raw: Buffer.from([0x00, 0xff, 0x10, 0x41]),
-    at: 1_700_000_000_123,
+    raw: "\u0000\u00ff\u0010A",
+    at: "2023-11-14T22:13:20.123000+00:00",
     amount: "12.34",
     status: "PAID",
     customer: { name: "Ann", tier: 2 },
@@ -77,8 +81,8 @@ export const AVRO_ORDERS_DECODED = [
   {
     id: 4_102_444_800_123,
     note: null,
-    raw: Buffer.alloc(0),
-    at: 0,
+    raw: "",
+    at: "1970-01-01T00:00:00+00:00",
     amount: "-1.00",
     status: "NEW",
     customer: { name: "Bé", tier: -1 },

@@ -99,18 +99,15 @@ describe.each(FORMATS)("v2 produce, %s", (format) => {
   });
 
   it("produces with key_schema_id and value_schema_id, to a topic and to a partition", async () => {
-    const first = await createTopic(unique(`sch-${format}-first`), 1);
+    const topic = await createTopic(unique(`sch-${format}-byid`), 2);
     const ids = expectProduced(
-      await produceSchemaV2(first, format, {
+      await produceSchemaV2(topic, format, {
         key_schema: KEY_SCHEMA[format],
         value_schema: VALUE_SCHEMA[format],
         records: records.slice(0, 1),
       }),
       1,
     ).json;
-
-    // The ids alone, on another topic: REST Proxy uses the schema as registered, whatever subject it is under.
-    const topic = await createTopic(unique(`sch-${format}-byid`), 2);
     const body = { key_schema_id: ids.key_schema_id, value_schema_id: ids.value_schema_id, records };
     const toTopic = expectProduced(await produceSchemaV2(topic, format, body), records.length);
     expect([toTopic.json.key_schema_id, toTopic.json.value_schema_id]).toEqual([
@@ -121,7 +118,7 @@ describe.each(FORMATS)("v2 produce, %s", (format) => {
     expect(toPartition.json.offsets.map((o: { partition: number }) => o.partition)).toEqual(records.map(() => 1));
     expect(toPartition.json.value_schema_id).toBe(ids.value_schema_id);
 
-    const read = (await readTopic(topic, 2 * records.length)).filter((r) => r.partition === 1);
+    const read = (await readTopic(topic, 1 + 2 * records.length)).filter((r) => r.partition === 1);
     read.sort((a, b) => a.offset - b.offset);
     expect(read.length).toBeGreaterThanOrEqual(records.length);
     const last = read.slice(-records.length);
@@ -138,6 +135,13 @@ describe.each(FORMATS)("v2 produce, %s", (format) => {
       ids.key_schema_id,
       decodedKeys,
     );
+
+    // As REST Proxy (SchemaManagerImpl looks the id's version up under the topic's subject): an id
+    // that is not registered under <topic>-value is refused with the registry's 40401 inside 42207.
+    const other = await createTopic(unique(`sch-${format}-otherid`), 1);
+    const refused = await produceSchemaV2(other, format, { value_schema_id: ids.value_schema_id, records });
+    expect([refused.status, refused.json?.error_code], refused.text).toEqual([422, 42207]);
+    expect(refused.json.message).toContain(`${other}-value`);
   });
 
   it("writes a null value as a Kafka null (a tombstone), not as an encoded null", async () => {
