@@ -7,7 +7,15 @@
 import { describe, expect, it } from "vitest";
 import { call, createTopic, lbUrl, unique, V2_BINARY } from "./helpers.ts";
 import { b64, produceV2 } from "./produce-helpers.ts";
-import { CONSUMED_VALUES, KEY_SCHEMA, RECORDS, VALUE_SCHEMA } from "./schemas-fixtures.ts";
+import {
+  CONSUMED_VALUES,
+  JSON_ORDERS,
+  KEY_SCHEMA,
+  PROTOBUF_ORDERS,
+  PROTOBUF_ORDERS_REST,
+  RECORDS,
+  VALUE_SCHEMA,
+} from "./schemas-fixtures.ts";
 import {
   type ConsumedRecord,
   consumeSchema,
@@ -17,10 +25,13 @@ import {
   FORMATS,
   pollSchema,
   produceSchemaV2,
+  registerSchema,
+  registryUrl,
   type SchemaFormat,
   schemaConsumer,
 } from "./schemas-helpers.ts";
 import { kafkaProducer, readEvents, recordOf, SseConnection } from "./sse-helpers.ts";
+import { encodeWithPython } from "./wire-decode.ts";
 
 /** How REST Proxy renders each format's key (RECORDS' keys). */
 const CONSUMED_KEYS: Record<SchemaFormat, unknown[]> = {
@@ -80,6 +91,75 @@ describe.each(FORMATS)("v2 consume, %s", (format) => {
       expect(records.map((r) => r.key)).toEqual([CONSUMED_KEYS[format][0], CONSUMED_KEYS[format][0]]);
     } finally {
       await deleteConsumer(consumer);
+    }
+  });
+});
+
+/** An Avro record Python's AvroSerializer takes as a plain dict (no bytes or decimals to spell in JSON). */
+const PY_AVRO = JSON.stringify({
+  type: "record",
+  name: "PyOrder",
+  namespace: "wharf.test",
+  fields: [
+    { name: "id", type: "long" },
+    { name: "note", type: ["null", "string"], default: null },
+    { name: "status", type: { type: "enum", name: "PyStatus", symbols: ["NEW", "PAID"] } },
+    { name: "customer", type: { type: "record", name: "PyCustomer", fields: [{ name: "name", type: "string" }] } },
+  ],
+});
+
+describe("v2 consume of records written by Confluent's Python serializers", () => {
+  it("renders them as REST Proxy does, in each format", async () => {
+    const cases: Array<{ format: SchemaFormat; encode: (topic: string) => Promise<Buffer>; rendered: unknown }> = [
+      {
+        format: "avro",
+        encode: async (topic) => {
+          const value = { id: 5, note: "from python", status: "PAID", customer: { name: "Ann" } };
+          const [out] = await encodeWithPython(registryUrl(), [{ format: "avro", topic, schema: PY_AVRO, value }]);
+          return out?.bytes as Buffer;
+        },
+        rendered: { id: 5, note: { string: "from python" }, status: "PAID", customer: { name: "Ann" } },
+      },
+      {
+        format: "jsonschema",
+        encode: async (topic) => {
+          const [out] = await encodeWithPython(registryUrl(), [
+            { format: "jsonschema", topic, schema: VALUE_SCHEMA.jsonschema, value: JSON_ORDERS[0] },
+          ]);
+          return out?.bytes as Buffer;
+        },
+        rendered: JSON_ORDERS[0],
+      },
+      {
+        format: "protobuf",
+        encode: async (topic) => {
+          const schemaId = await registerSchema(`${topic}-value`, "protobuf", VALUE_SCHEMA.protobuf);
+          const [out] = await encodeWithPython(registryUrl(), [
+            { format: "protobuf", topic, schemaId, message: "wharf.test.Order", value: PROTOBUF_ORDERS[0] },
+          ]);
+          return out?.bytes as Buffer;
+        },
+        rendered: PROTOBUF_ORDERS_REST[0],
+      },
+    ];
+    for (const { format, encode, rendered } of cases) {
+      const topic = await createTopic(unique(`sch-cons-py-${format}`), 1);
+      const bytes = await encode(topic);
+      const kafka = await kafkaProducer();
+      try {
+        kafka.send(topic, 0, bytes);
+        await kafka.flush();
+      } finally {
+        await kafka.close();
+      }
+      const consumer = await schemaConsumer(topic, format, unique("g"));
+      try {
+        const [record] = await consumeSchema(consumer, format, 1);
+        expect(record?.value, format).toEqual(rendered);
+        expect(record?.key, format).toBeNull();
+      } finally {
+        await deleteConsumer(consumer);
+      }
     }
   });
 });
