@@ -126,15 +126,15 @@ describe.each(FORMATS)("schema evolution, %s", (format) => {
       records: [{ value: evo.incompatibleValue }],
     });
     expectRefused(refused, 422, 42207, /incompatible/i);
-    // v3 reports the same refusal in band.
+    // v3 reports the same refusal in band; REST Proxy's StreamingResponse keeps only the message's
+    // first line, so the registry's own words (after a newline) are not in it.
     const v3 = await produceV3(topic, {
       value: { type: V3_TYPE[format], schema: evo.incompatible, data: evo.incompatibleValue },
     });
     expect(v3.status).toBe(200);
     const [report] = reportLines(v3.text);
     expect(report?.error_code, v3.text).toBe(422);
-    expect(report?.message).toMatch(/42207/);
-    expect(report?.message).toMatch(/incompatible/i);
+    expect(report?.message).toMatch(/^Error: 42207 : Error serializing message\. Error when registering schema/);
 
     expect(await subjectVersions(subject)).toEqual([1, 2]);
     expect(await endOffsets(topic)).toEqual([2]);

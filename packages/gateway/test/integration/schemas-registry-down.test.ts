@@ -55,43 +55,55 @@ describe("schema registry stopped mid-run", () => {
   it("fails schema produce retriably, leaves binary/json alone, and recovers when it returns", async () => {
     const base = gatewayUrl(0);
     const warm = await createTopic(unique("sch-down-warm"), 1);
-    const cold = await createTopic(unique("sch-down-cold"), 1);
     const plain = await createTopic(unique("sch-down-plain"), 1);
     // The warm schema has been used through this gateway; the one registered straight with the registry has not.
     const warmBody = { value_schema: VALUE_SCHEMA.avro, records: [{ value: AVRO_ORDERS[0] }] };
     expectProduced(await produceSchemaV2(warm, "avro", warmBody, { base }), 1);
-    const unseenSchema = freshAvro(`Unseen_${Date.now()}`);
-    const unseenId = await registerSchema(`${cold}-value`, "avro", unseenSchema);
-    const freshSchema = freshAvro(`Fresh_${Date.now()}`);
-    const coldRequests: Array<{ format: (typeof FORMATS)[number]; body: object }> = [
-      { format: "avro", body: { value_schema: freshSchema, records: [{ value: { id: 1, label: "fresh" } }] } },
-      { format: "avro", body: { value_schema_id: unseenId, records: [{ value: { id: 2, label: "by id" } }] } },
+    const stamp = Date.now();
+    const freshSchema = freshAvro(`Fresh_${stamp}`);
+    const unseenTopic = await createTopic(unique("sch-down-byid"), 1);
+    const unseenId = await registerSchema(`${unseenTopic}-value`, "avro", freshAvro(`Unseen_${stamp}`));
+    // Each on its own topic (so its own subject): none of these schemas was ever given to a gateway.
+    const coldRequests: Array<{ topic: string; format: (typeof FORMATS)[number]; body: object }> = [
       {
+        topic: await createTopic(unique("sch-down-avro"), 1),
+        format: "avro",
+        body: { value_schema: freshSchema, records: [{ value: { id: 1, label: "fresh" } }] },
+      },
+      {
+        topic: unseenTopic,
+        format: "avro",
+        body: { value_schema_id: unseenId, records: [{ value: { id: 2, label: "by id" } }] },
+      },
+      {
+        topic: await createTopic(unique("sch-down-json"), 1),
         format: "jsonschema",
         body: {
           value_schema: JSON.stringify({
             type: "object",
-            title: `Fresh${Date.now()}`,
+            title: `Fresh${stamp}`,
             properties: { id: { type: "integer" } },
           }),
           records: [{ value: { id: 3 } }],
         },
       },
       {
+        topic: await createTopic(unique("sch-down-proto"), 1),
         format: "protobuf",
         body: {
-          value_schema: `syntax = "proto3";\nmessage Fresh${Date.now()} {\n  int64 id = 1;\n}\n`,
+          value_schema: `syntax = "proto3";\nmessage Fresh${stamp} {\n  int64 id = 1;\n}\n`,
           records: [{ value: { id: 4 } }],
         },
       },
     ];
+    const cold = coldRequests[0]?.topic as string;
 
     await stopSchemaRegistry(stack());
     try {
       await waitForRegistry(false);
-      for (const { format, body } of coldRequests) {
+      for (const { topic, format, body } of coldRequests) {
         for (const gateway of [0, 1, 2]) {
-          const res = await produceSchemaV2(cold, format, body, { base: gatewayUrl(gateway) });
+          const res = await produceSchemaV2(topic, format, body, { base: gatewayUrl(gateway) });
           expectRetriable(res);
         }
       }
@@ -103,7 +115,7 @@ describe("schema registry stopped mid-run", () => {
       expect(v3.status).toBe(200);
       const [report] = reportLines(v3.text);
       expect(Number(String(report?.error_code).slice(0, 3)), v3.text).toBeGreaterThanOrEqual(500);
-      expect(await endOffsets(cold)).toEqual([0]);
+      for (const { topic } of coldRequests) expect(await endOffsets(topic)).toEqual([0]);
 
       // Formats without schemas do not touch the registry.
       expectProduced(await produceV2(plain, { records: [{ value: b64("binary") }] }, { base }), 1);
@@ -123,27 +135,21 @@ describe("schema registry stopped mid-run", () => {
     await waitForRegistry(true);
 
     // Recovery: the same requests succeed once the registry answers again (retrying the 5xx, as a client would).
-    for (const { format, body } of coldRequests) {
+    for (const { topic, format, body } of coldRequests) {
       const deadline = Date.now() + 30_000;
-      let res = await produceSchemaV2(cold, format, body, { base });
+      let res = await produceSchemaV2(topic, format, body, { base });
       while (res.status >= 500 && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 200));
-        res = await produceSchemaV2(cold, format, body, { base });
+        res = await produceSchemaV2(topic, format, body, { base });
       }
       expectProduced(res, 1);
+      const [record] = await readTopic(topic, 1);
+      const [decoded] = await decodeWithPython(registryUrl(), format, [record?.value as Buffer]);
+      expect(decoded?.value).toEqual(
+        format === "protobuf" ? { id: "4" } : (body as { records: Array<{ value: unknown }> }).records[0]?.value,
+      );
+      if (topic === unseenTopic) expect(decoded?.schema_id).toBe(unseenId);
     }
-    expect(await endOffsets(cold)).toEqual([coldRequests.length]);
-    const read = (await readTopic(cold, coldRequests.length)).sort((a, b) => a.offset - b.offset);
-    const avroValues = await decodeWithPython(
-      registryUrl(),
-      "avro",
-      read.slice(0, 2).map((r) => r.value as Buffer),
-    );
-    expect(avroValues.map((v) => v.value)).toEqual([
-      { id: 1, label: "fresh" },
-      { id: 2, label: "by id" },
-    ]);
-    expect(avroValues[1]?.schema_id).toBe(unseenId);
     expect(await endOffsets(plain)).toEqual([3]);
   });
 
