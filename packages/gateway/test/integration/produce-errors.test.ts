@@ -5,8 +5,7 @@
 import { Readable } from "node:stream";
 import { request } from "undici";
 import { describe, expect, it } from "vitest";
-import { createGateway, parseConfig } from "../../src/index.ts";
-import { gatewayUrl, lbUrl, stack, unique, V2_BINARY } from "./helpers.ts";
+import { gatewayUrl, lbUrl, unique, V2_BINARY } from "./helpers.ts";
 import {
   b64,
   CLUSTER,
@@ -17,6 +16,7 @@ import {
   reportLines,
   sendDeclared,
 } from "./produce-helpers.ts";
+import { startGateway } from "./security-helpers.ts";
 
 const MiB = 1024 * 1024;
 const LIMIT = 16 * MiB; // request.max.bytes default
@@ -141,33 +141,22 @@ describe("v2 produce refuses bad requests", () => {
   });
 
   it("answers schema formats without a schema registry with 422", async () => {
-    // The stack's gateways have a Schema Registry: this node in the process has none.
-    const gateway = await createGateway(
-      parseConfig({
-        "bootstrap.servers": stack().kafka,
-        listeners: "http://127.0.0.1:0",
-        id: unique("no-registry"),
-        "log.level": "error",
-      }),
-    );
+    // The stack's gateways have a registry; this one (in-process) is configured without.
+    const lone = await startGateway({});
     try {
-      const { url } = await gateway.listen();
       const topic = await createTopic(unique("err-v2-avro"), 1);
       const headers = { "content-type": "application/vnd.kafka.avro.v2+json" };
-      const named = await produceV2(
-        topic,
-        { value_schema: '"string"', records: [{ value: "a" }] },
-        { headers, base: url },
-      );
+      const base = lone.url;
+      const named = await produceV2(topic, { value_schema: '"string"', records: [{ value: "a" }] }, { headers, base });
       expect([named.status, named.json]).toEqual([
         422,
         { error_code: 42206, message: "Payload error. Schema Registry must be configured when using schemas." },
       ]);
-      const unnamed = await produceV2(topic, { records: [{ value: "a" }] }, { headers, base: url });
+      const unnamed = await produceV2(topic, { records: [{ value: "a" }] }, { headers, base });
       expect([unnamed.status, unnamed.json.error_code]).toEqual([422, 42207]);
-      await expectNothingWritten(topic);
+      await expectNothingWritten(topic, 0, base);
     } finally {
-      await gateway.close();
+      await lone.close();
     }
   });
 
@@ -242,12 +231,12 @@ describe("v3 produce refuses bad requests", () => {
       ],
       ['{"key":{"type":"STRING","data":5}}', { error_code: 400, message: "Bad Request: data=5 is not a string." }],
       [
-        // No type: the latest schema of <topic>-value, which no one registered (REST Proxy: 42207).
+        // No type with a registry configured: the subject's latest schema, and this topic has none.
         '{"value":{"data":"untyped"}}',
         {
           error_code: 422,
           message: expect.stringMatching(
-            /^Error: 42207 : Error serializing message\. Error when fetching latest schema/,
+            /^Error: 42207 : Error serializing message\. Error when fetching latest schema version\. subject = (err-v3-inband-.*-value)\nSubject '\1' not found\./,
           ),
         },
       ],
