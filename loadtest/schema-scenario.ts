@@ -271,14 +271,10 @@ export async function schemaPhases(ctx: SchemaContext): Promise<SchemaPhase[]> {
       gatewayRegistryRequests: registering.gatewayRegistryRequests,
       stats: registering.stats,
     });
-    phases.push(
-      await producePhase(
-        ctx,
-        pool,
-        produceV2Request(target.topic, scenario.value, RECORDS_PER_REQUEST),
-        "v2 produce 100, binary",
-      ),
-    );
+    // Binary before and after the avro phases, so a drift over the run (the broker's log growing,
+    // a neighbour's load) shows instead of favouring whichever ran first.
+    const binary = produceV2Request(target.topic, scenario.value, RECORDS_PER_REQUEST);
+    phases.push(await producePhase(ctx, pool, binary, "v2 produce 100, binary"));
     phases.push(
       await producePhase(ctx, pool, avroRequest(avroTopic, scenario.value, { id }), "v2 produce 100, avro (schema id)"),
     );
@@ -290,9 +286,10 @@ export async function schemaPhases(ctx: SchemaContext): Promise<SchemaPhase[]> {
         "v2 produce 100, avro (inline schema)",
       ),
     );
+    phases.push(await producePhase(ctx, pool, binary, "v2 produce 100, binary (again)"));
     // Both read the same number of records, no more than either topic holds.
-    const [binary, byId, inline] = phases.slice(1).map((p) => p.records);
-    const count = Math.min(ctx.consumeRecords, binary ?? 0, (byId ?? 0) + (inline ?? 0));
+    const [binaryRecords, byId, inline] = phases.slice(1).map((p) => p.records);
+    const count = Math.min(ctx.consumeRecords, binaryRecords ?? 0, (byId ?? 0) + (inline ?? 0));
     phases.push(await consumePhase(ctx, target.topic, "binary", count));
     phases.push(await consumePhase(ctx, avroTopic, "avro", count));
     return phases;
