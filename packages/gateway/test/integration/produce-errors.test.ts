@@ -236,7 +236,7 @@ describe("v3 produce refuses bad requests", () => {
         {
           error_code: 422,
           message: expect.stringMatching(
-            /^Error: 42207 : Error serializing message\. Error when fetching latest schema version\. subject = err-v3-inband-.*-value$/,
+            /^Error: 42207 : Error serializing message\. Error when fetching latest schema version\. subject = (err-v3-inband-.*-value)\nSubject '\1' not found\./,
           ),
         },
       ],
