@@ -5,7 +5,7 @@
  * answer names and the registry files them under REST Proxy's subjects (`<topic>-key`, `<topic>-value`).
  */
 import { describe, expect, it } from "vitest";
-import { createTopic, readTopic, unique } from "./helpers.ts";
+import { createTopic, gatewayUrl, readTopic, unique } from "./helpers.ts";
 import { DECODED_VALUES, KEY_SCHEMA, RECORDS, VALUE_SCHEMA } from "./schemas-fixtures.ts";
 import {
   comparable,
@@ -13,6 +13,7 @@ import {
   FORMATS,
   lookUp,
   produceSchemaV2,
+  registryRequestCount,
   registryUrl,
   type SchemaFormat,
   subjectsOfId,
@@ -157,5 +158,31 @@ describe.each(FORMATS)("v2 produce, %s", (format) => {
     const [record] = await written(topic, 1);
     expect(record?.value).toBeNull();
     expect(wireSchemaId(record?.key ?? null)).toBe(res.json.key_schema_id);
+  });
+});
+
+describe("schema look-ups are cached", () => {
+  it("sends the registry nothing per request or record once a gateway has used a schema", async () => {
+    const base = gatewayUrl(1);
+    const topic = await createTopic(unique("sch-cache"), 1);
+    const records = RECORDS.avro.map(({ value }) => ({ value }));
+    const first = expectProduced(
+      await produceSchemaV2(topic, "avro", { value_schema: VALUE_SCHEMA.avro, records }, { base }),
+      records.length,
+    );
+    const before = await registryRequestCount();
+    for (let i = 0; i < 10; i++) {
+      const many = Array.from({ length: 50 }, (_, k) => records[k % records.length]);
+      expectProduced(
+        await produceSchemaV2(topic, "avro", { value_schema: VALUE_SCHEMA.avro, records: many }, { base }),
+        50,
+      );
+      expectProduced(
+        await produceSchemaV2(topic, "avro", { value_schema_id: first.json.value_schema_id, records: many }, { base }),
+        50,
+      );
+    }
+    // 1,000 records in 20 requests, the schema inline in half of them: not one registry request.
+    expect(await registryRequestCount()).toBe(before);
   });
 });
