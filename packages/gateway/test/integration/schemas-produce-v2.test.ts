@@ -6,9 +6,11 @@
  */
 import { describe, expect, it } from "vitest";
 import { createTopic, gatewayUrl, readTopic, unique } from "./helpers.ts";
-import { DECODED_VALUES, KEY_SCHEMA, RECORDS, VALUE_SCHEMA } from "./schemas-fixtures.ts";
+import { CONSUMED_VALUES, DECODED_VALUES, KEY_SCHEMA, RECORDS, VALUE_SCHEMA } from "./schemas-fixtures.ts";
 import {
   comparable,
+  consumeSchema,
+  deleteConsumer,
   expectProduced,
   FORMATS,
   lookUp,
@@ -16,6 +18,7 @@ import {
   registryRequestCount,
   registryUrl,
   type SchemaFormat,
+  schemaConsumer,
   subjectsOfId,
   wireSchemaId,
 } from "./schemas-helpers.ts";
@@ -170,6 +173,9 @@ describe("schema look-ups are cached", () => {
       await produceSchemaV2(topic, "avro", { value_schema: VALUE_SCHEMA.avro, records }, { base }),
       records.length,
     );
+    // The first request by id may look the id up once (the schema by id, then its version under the subject).
+    const byId = { value_schema_id: first.json.value_schema_id, records };
+    expectProduced(await produceSchemaV2(topic, "avro", byId, { base }), records.length);
     const before = await registryRequestCount();
     for (let i = 0; i < 10; i++) {
       const many = Array.from({ length: 50 }, (_, k) => records[k % records.length]);
@@ -184,5 +190,15 @@ describe("schema look-ups are cached", () => {
     }
     // 1,000 records in 20 requests, the schema inline in half of them: not one registry request.
     expect(await registryRequestCount()).toBe(before);
+
+    // Decoding them all: the writer's schema fetched by id at most once per gateway, not per record.
+    const consumer = await schemaConsumer(topic, "avro", unique("g"), base);
+    try {
+      const read = await consumeSchema(consumer, "avro", 2 * records.length + 1000, 60_000);
+      expect(read.at(-1)?.value).toEqual(CONSUMED_VALUES.avro[1]);
+    } finally {
+      await deleteConsumer(consumer);
+    }
+    expect(await registryRequestCount()).toBeLessThanOrEqual(before + 1);
   });
 });
