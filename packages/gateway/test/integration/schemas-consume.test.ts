@@ -19,7 +19,6 @@ import {
 import {
   type ConsumedRecord,
   consumeSchema,
-  contentType,
   deleteConsumer,
   expectProduced,
   FORMATS,
@@ -300,18 +299,21 @@ describe("consumer instance event stream, format=avro", () => {
 });
 
 describe("consumer formats", () => {
-  it("creates consumers in each schema format and refuses an unknown one", async () => {
+  it("creates consumers in each schema format, case-insensitively, and refuses an unknown one with 422", async () => {
     const group = unique("g");
-    for (const format of FORMATS) {
+    for (const format of [...FORMATS, "AVRO"]) {
       const res = await call("POST", `${lbUrl()}/consumers/${group}`, {
         headers: { "content-type": "application/vnd.kafka.v2+json" },
         body: { name: format, format },
       });
       expect(res.status, res.text).toBe(200);
-      const deleted = await call("DELETE", `${lbUrl()}/consumers/${group}/instances/${format}`, {
-        headers: { "content-type": contentType(format) },
-      });
+      const deleted = await call("DELETE", `${lbUrl()}/consumers/${group}/instances/${format}`);
       expect(deleted.status).toBe(204);
     }
+    const unknown = await call("POST", `${lbUrl()}/consumers/${group}`, {
+      headers: { "content-type": "application/vnd.kafka.v2+json" },
+      body: { name: "x", format: "xml" },
+    });
+    expect(unknown.status, unknown.text).toBe(422);
   });
 });
