@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything Wharf needs on a fresh Debian 12 machine, idempotently:
 # build libraries, redis-server, haproxy, Node 24, pnpm, the workspace's packages (with the
-# librdkafka native build linked against Debian's libraries) and the Kafka broker jars.
+# librdkafka native build linked against Debian's libraries), the Kafka broker jars and a Python
+# venv with Confluent's Python client (the tests' independent wire-format decoder).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=deploy/env.sh
@@ -9,7 +10,7 @@ source "$root/deploy/env.sh"
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 debs=(zlib1g-dev libssl-dev libzstd-dev liblz4-dev libsasl2-dev libcurl4-openssl-dev pkg-config
-  redis-server haproxy maven openjdk-17-jre-headless openssl)
+  redis-server haproxy maven openjdk-17-jre-headless openssl python3 python3-venv)
 missing=()
 for d in "${debs[@]}"; do dpkg -s "$d" >/dev/null 2>&1 || missing+=("$d"); done
 if ((${#missing[@]})); then
@@ -49,4 +50,16 @@ if [ "$(cat "$WHARF_KAFKA_LIBS/.pom-sha256" 2>/dev/null)" != "$pom_hash" ]; then
   echo "$pom_hash" > "$WHARF_KAFKA_LIBS.tmp/.pom-sha256"
   rm -rf "$WHARF_KAFKA_LIBS" && mv "$WHARF_KAFKA_LIBS.tmp" "$WHARF_KAFKA_LIBS"
 fi
-log "ready (node $(node --version), pnpm $(pnpm --version), kafka $WHARF_KAFKA_VERSION)"
+# The venv is rebuilt whenever deploy/python-requirements.txt changes; its hash is written last,
+# so an install that failed half-way is redone on the next run.
+req_hash=$(sha256sum "$root/deploy/python-requirements.txt" | cut -d' ' -f1)
+if [ "$(cat "$WHARF_TOOLS/py/.requirements-sha256" 2>/dev/null)" != "$req_hash" ]; then
+  log "installing the Python venv (confluent-kafka and its schema registry serdes) into $WHARF_TOOLS/py"
+  # Debian's interpreter, not whatever python3 comes first on PATH (pyenv shims and the like).
+  py=/usr/bin/python3; [ -x "$py" ] || py=$(command -v python3)
+  rm -rf "$WHARF_TOOLS/py"
+  "$py" -m venv "$WHARF_TOOLS/py"
+  "$WHARF_TOOLS/py/bin/pip" install --quiet --disable-pip-version-check -r "$root/deploy/python-requirements.txt"
+  echo "$req_hash" > "$WHARF_TOOLS/py/.requirements-sha256"
+fi
+log "ready (node $(node --version), pnpm $(pnpm --version), kafka $WHARF_KAFKA_VERSION, $("$WHARF_PYTHON" --version))"

@@ -114,4 +114,7 @@ try {
 const sorted = rounds.map((r) => r.ratio).sort((a, b) => a - b);
 const median = sorted[Math.floor(sorted.length / 2)] ?? null;
 if (values.json) process.stdout.write(`${JSON.stringify({ topic, records, rounds, medianRatio: median })}\n`);
-else console.log(`median ratio ${median?.toFixed(2)} over ${rounds.length} rounds; load at end ${loadavg()[0]?.toFixed(2)}`);
+else
+  console.log(
+    `median ratio ${median?.toFixed(2)} over ${rounds.length} rounds; load at end ${loadavg()[0]?.toFixed(2)}`,
+  );

@@ -95,6 +95,11 @@ export const invalidSchema = (detail: string) =>
  */
 export const schemaRegistryUnavailable = (detail: string) =>
   new RestError(503, ErrorCode.KafkaRetriable, `Schema Registry unavailable: ${detail}`, { "Retry-After": "1" });
+/**
+ * A consumed record the instance's format cannot read. REST Proxy's exception mapper answers a
+ * SerializationException from the deserializer with 408 / 40801 and the exception's message.
+ */
+export const recordDeserialization = (message: string) => new RestError(408, 40801, message);
 export const produceBatchError = (message: string) => new RestError(422, ErrorCode.ProduceBatch, message);
 export const topicNotFound = (topic?: string) =>
   new RestError(404, ErrorCode.TopicNotFound, topic ? `Topic ${topic} not found.` : "Topic not found.");

@@ -52,7 +52,10 @@ export function createApp(registry: Registry, counter: RequestCounter): Hono {
 
   app.use(async (c, next) => {
     await next();
-    if (!c.req.path.startsWith("/_standin/")) counter.count(`${c.req.method} ${c.req.routePath}`);
+    if (c.req.path.startsWith("/_standin/")) return;
+    // The route that answered: the last match that is not this middleware (method ALL).
+    const route = c.req.matchedRoutes.filter((r) => r.method !== "ALL").at(-1)?.path ?? `unmatched ${c.req.path}`;
+    counter.count(`${c.req.method} ${route}`);
   });
 
   app.onError((error, c) => {
@@ -65,6 +68,10 @@ export function createApp(registry: Registry, counter: RequestCounter): Hono {
 
   app.get("/", (c) => reply(c, {}));
   app.get("/_standin/metrics", (c) => reply(c, counter.snapshot()));
+
+  // Confluent's client (npm 1.10+) asks for a topic's associated subject before its default
+  // TopicNameStrategy; the stand-in keeps no associations, so every topic has none.
+  app.get("/associations/resources/:namespace/:name", (c) => reply(c, []));
 
   app.get("/schemas/types", (c) => reply(c, SCHEMA_TYPES));
   app.get("/schemas/ids/:id", (c) => {

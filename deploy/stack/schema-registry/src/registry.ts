@@ -163,7 +163,7 @@ export function createRegistry(state: RegistryState, log: SchemaLog) {
   }
 
   return {
-    register(subject: string, request: SchemaRequest): Promise<{ id: number }> {
+    async register(subject: string, request: SchemaRequest): Promise<{ id: number }> {
       const parsed = parse(request);
       const key = canonicalKey(request, parsed);
       return serialized(async () => {
@@ -215,9 +215,9 @@ export function createRegistry(state: RegistryState, log: SchemaLog) {
       return found;
     },
 
-    /** The schema in another rendering (`?format=serialized` for Protobuf), else as stored. */
+    /** The schema as answered (Protobuf: text, or base64 with `?format=serialized`), else as stored. */
     rendered(schema: StoredSchema, format: string | undefined): string {
-      if (!format) return schema.schema;
+      if (schema.schemaType !== "PROTOBUF") return schema.schema;
       return parsedOf(schema).render(format) ?? schema.schema;
     },
 

@@ -9,6 +9,7 @@
 import Kafka from "@confluentinc/kafka-javascript";
 import type { GatewayConfig } from "../config.ts";
 import { ErrorCode, kafkaRetriable, RestError } from "../errors.ts";
+import type { SchemaFormat } from "../schemas/index.ts";
 import { consumerProperties } from "./librdkafka-config.ts";
 import { kafkaFailure, QueuePoller } from "./queue-poller.ts";
 
@@ -26,7 +27,7 @@ export interface TopicPartitionOffset extends TopicPartition {
 export interface ConsumerSettings {
   group: string;
   name: string;
-  format: "binary" | "json";
+  format: "binary" | "json" | SchemaFormat;
   autoOffsetReset: string | null;
   autoCommit: boolean;
   /** Bytes a read waits for before answering early; null answers as soon as any record is there. */
@@ -258,7 +259,13 @@ export class ConsumerInstance {
    * records go to the next read instead of to a dead socket, and count as neither delivered nor
    * committed. A reader that leaves after its answer was written cannot be told apart here.
    */
-  read(timeoutMs: number, maxBytes: number, minBytes: number | null, gone?: AbortSignal): Promise<ConsumedMessage[]> {
+  read(
+    timeoutMs: number,
+    maxBytes: number,
+    minBytes: number | null,
+    gone?: AbortSignal,
+    admit?: (messages: ConsumedMessage[]) => Promise<number>,
+  ): Promise<ConsumedMessage[]> {
     return this.#serial(async () => {
       this.#forgetRevoked();
       const out = await this.#collect(timeoutMs, maxBytes, minBytes, gone);
@@ -267,8 +274,21 @@ export class ConsumerInstance {
         this.#buffer.unshift(...out);
         return [];
       }
-      this.#markDelivered(out);
-      return out;
+      // `admit` (schema formats: decoding needs the registry) says how many records from the
+      // front are handed out; the others go back to the buffer, all of them if it throws.
+      let admitted = out.length;
+      if (admit && out.length > 0) {
+        try {
+          admitted = await admit(out);
+        } catch (error) {
+          this.#buffer.unshift(...out);
+          throw error;
+        }
+      }
+      this.#buffer.unshift(...out.slice(admitted));
+      const delivered = out.slice(0, admitted);
+      this.#markDelivered(delivered);
+      return delivered;
     });
   }
 
@@ -282,7 +302,12 @@ export class ConsumerInstance {
   readInto(
     timeoutMs: number,
     maxBytes: number,
-    accept: (messages: ConsumedMessage[]) => { taken: number; delivered: ConsumedMessage[] } | null,
+    accept: (
+      messages: ConsumedMessage[],
+    ) =>
+      | { taken: number; delivered: ConsumedMessage[] }
+      | null
+      | Promise<{ taken: number; delivered: ConsumedMessage[] } | null>,
   ): Promise<void> {
     return this.#serial(async () => {
       this.#forgetRevoked();
@@ -291,7 +316,7 @@ export class ConsumerInstance {
       if (out.length === 0) return;
       let result: { taken: number; delivered: ConsumedMessage[] } | null = null;
       try {
-        result = accept(out);
+        result = await accept(out);
       } finally {
         this.#buffer.unshift(...out.slice(result?.taken ?? 0));
         if (result) this.#markDelivered(result.delivered);

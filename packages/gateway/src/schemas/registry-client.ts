@@ -6,6 +6,7 @@
 import { Agent as HttpsAgent } from "node:https";
 import { type ClientConfig, type SchemaInfo, SchemaRegistryClient } from "@confluentinc/schemaregistry";
 import type { Counter } from "prom-client";
+import { badRequestException } from "../errors.ts";
 import { registryFailure } from "./registry-errors.ts";
 import type { SchemaRegistryConfig } from "./settings.ts";
 
@@ -80,6 +81,8 @@ export function createSchemaRegistry(config: SchemaRegistryConfig, requests: Cou
   const clientConfig: ClientConfig = {
     baseURLs: config.urls,
     cacheCapacity: config.cacheCapacity,
+    // Applies to every cache of the client, not only "latest"; ids re-fetched once a minute cost nothing.
+    cacheLatestTtlSecs: config.latestCacheTtlSecs,
     createAxiosDefaults: { timeout: config.requestTimeoutMs, headers, httpsAgent },
     ...(config.basicAuth
       ? { basicAuthCredentials: { credentialsSource: "USER_INFO", userInfo: config.basicAuth } }
@@ -134,24 +137,27 @@ export function createSchemaRegistry(config: SchemaRegistryConfig, requests: Cou
     },
     versionOf: (subject, schema) =>
       call(`Error when fetching schema version. subject = ${subject}`, () => client.getVersion(subject, info(schema))),
-    byVersion: (subject, version) =>
-      call(
-        version === null
-          ? `Error when fetching latest schema version. subject = ${subject}`
-          : `Schema does not exist for subject: ${subject}, version: ${version}`,
-        async () => {
-          const m =
-            version === null
-              ? await client.getLatestSchemaMetadata(subject)
-              : await client.getSchemaMetadata(subject, version);
-          return {
-            ...toRegistrySchema(m),
-            id: m.id as number,
-            subject: m.subject ?? subject,
-            version: m.version as number,
-          };
-        },
-      ),
+    async byVersion(subject, version) {
+      try {
+        const m =
+          version === null
+            ? await client.getLatestSchemaMetadata(subject)
+            : await client.getSchemaMetadata(subject, version);
+        return {
+          ...toRegistrySchema(m),
+          id: m.id as number,
+          subject: m.subject ?? subject,
+          version: m.version as number,
+        };
+      } catch (error) {
+        if (version === null)
+          throw registryFailure(error, `Error when fetching latest schema version. subject = ${subject}`);
+        const failure = registryFailure(error, `Error when fetching schema by version. subject = ${subject}`);
+        // REST Proxy answers any failure to find a version with a plain 400.
+        if (failure.status >= 500) throw failure;
+        throw badRequestException(`Schema does not exist for subject: ${subject}, version: ${version}`);
+      }
+    },
     close() {
       client.close();
       httpsAgent.destroy();

@@ -29,6 +29,11 @@ export interface SchemaRegistryConfig {
   requestTimeoutMs: number;
   /** Entries in each of the client's caches (schemas by id, ids by schema...). */
   cacheCapacity: number;
+  /**
+   * How long the client trusts what it cached (Confluent's latest.cache.ttl.sec), so a subject's
+   * new latest version is seen. Wharf keeps compiled schemas by id for good: an id never changes.
+   */
+  latestCacheTtlSecs: number;
 }
 
 const P = "schema.registry.";
@@ -49,6 +54,7 @@ export const schemaRegistryKeys = [
   `${P}value.subject.name.strategy`,
   `${P}request.timeout.ms`,
   `${P}cache.capacity`,
+  `${P}latest.cache.ttl.sec`,
 ] as const;
 
 /** Confluent's strategy classes (io.confluent.kafka.serializers.subject.*), or their short names. */
@@ -191,6 +197,7 @@ export function parseSchemaRegistry(props: Record<string, string>, problems: str
     valueSubjectNameStrategy: parseStrategy(props, `${P}value.subject.name.strategy`, problems),
     requestTimeoutMs: parseInteger(props, `${P}request.timeout.ms`, 10_000, 1, problems),
     cacheCapacity: parseInteger(props, `${P}cache.capacity`, 1000, 1, problems),
+    latestCacheTtlSecs: parseInteger(props, `${P}latest.cache.ttl.sec`, 60, 1, problems),
   };
   if ((config.tls.cert === null) !== (config.tls.key === null)) {
     problems.push(`"${P}ssl.certificate.location" and "${P}ssl.key.location" go together`);

@@ -30,6 +30,23 @@ export function addWellKnown(root: protobuf.Root, file: string): boolean {
   return true;
 }
 
+/**
+ * The FileDescriptorProto of a well-known file (google/protobuf/timestamp.proto...), made from
+ * protobufjs's bundled definitions, or null when protobufjs does not ship it.
+ */
+export function wellKnownDescriptor(file: string): Message | null {
+  const root = new protobuf.Root();
+  if (!addWellKnown(root, file)) return null;
+  root.resolveAll();
+  const parsed: ParsedFile = { name: file, package: "google.protobuf", imports: [], syntax: "proto3" };
+  const scope = root.lookup("google.protobuf");
+  if (scope instanceof protobuf.Namespace) for (const nested of scope.nestedArray) nested.filename = file;
+  return FileDescriptorProto.toObject(FileDescriptorProto.decode(fileDescriptor(root, parsed)), {
+    longs: Number,
+    arrays: true,
+  });
+}
+
 export interface ParsedFile {
   name: string;
   package: string;

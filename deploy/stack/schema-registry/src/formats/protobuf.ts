@@ -10,7 +10,9 @@ import {
   isWellKnown,
   type ParsedFile,
   parseProtoText,
+  wellKnownDescriptor,
 } from "./protobuf-descriptor.ts";
+import { descriptorToProtoText } from "./protobuf-text.ts";
 import { errorText, flattenReferences, type ParsedSchema, type ResolvedReference, type SchemaFormat } from "./types.ts";
 
 // Importing the extension adds Root.fromDescriptor to protobufjs.
@@ -33,13 +35,21 @@ class ProtobufSchema implements ParsedSchema {
   readonly messages: string[];
   readonly packageName: string;
   private readonly serialized: string;
+  private readonly text: string;
 
-  constructor(canonical: string, root: protobuf.Root, messages: string[], packageName: string, serialized: string) {
+  constructor(
+    canonical: string,
+    root: protobuf.Root,
+    messages: string[],
+    packageName: string,
+    renderings: { serialized: string; text: string },
+  ) {
     this.canonical = canonical;
     this.root = root;
     this.messages = messages;
     this.packageName = packageName;
-    this.serialized = serialized;
+    this.serialized = renderings.serialized;
+    this.text = renderings.text;
   }
 
   canRead(writer: ParsedSchema): string[] {
@@ -47,8 +57,9 @@ class ProtobufSchema implements ParsedSchema {
     return protobufProblems(this, writer);
   }
 
-  render(format: string): string | null {
-    return format === "serialized" ? this.serialized : null;
+  /** Base64 descriptor for `serialized`, else .proto text (registered as text: that text). */
+  render(format: string | undefined): string {
+    return format === "serialized" ? this.serialized : this.text;
   }
 }
 
@@ -82,20 +93,29 @@ function build(main: SourceFile, references: ResolvedReference[]): ProtobufSchem
     );
   }
   const descriptors = slots.filter((d): d is Record<string, unknown> => d !== undefined);
-  const root = fromDescriptor({ file: descriptors });
+  // Well-known imports are never registered as references: protobufjs's own copies stand in.
+  const wellKnown = new Map<string, Record<string, unknown>>();
   for (const d of descriptors) {
-    for (const dep of (d.dependency as string[] | undefined) ?? []) if (isWellKnown(dep)) addWellKnown(root, dep);
+    for (const dep of (d.dependency as string[] | undefined) ?? []) {
+      const known = isWellKnown(dep) && !wellKnown.has(dep) ? wellKnownDescriptor(dep) : null;
+      if (known) wellKnown.set(dep, known);
+    }
   }
-  root.resolveAll();
+  const root = fromDescriptor({ file: [...wellKnown.values(), ...descriptors] });
 
   const own = descriptors.find((d) => d.name === main.name) as { package?: string; messageType?: { name: string }[] };
   const packageName = own.package ?? "";
   const prefix = packageName ? `.${packageName}.` : ".";
   const messages = (own.messageType ?? []).map((m) => `${prefix}${m.name}`);
-  const serialized = decodeDescriptor(main.text)
-    ? main.text.trim()
-    : Buffer.from(FileDescriptorProto.encode(own as Record<string, unknown>).finish()).toString("base64");
-  return new ProtobufSchema(main.text.trim(), root, messages, packageName, serialized);
+  const given = main.text.trim();
+  const registeredAsDescriptor = decodeDescriptor(given) !== null;
+  const renderings = registeredAsDescriptor
+    ? { serialized: given, text: descriptorToProtoText(own as Record<string, unknown>) }
+    : {
+        serialized: Buffer.from(FileDescriptorProto.encode(own as Record<string, unknown>).finish()).toString("base64"),
+        text: given,
+      };
+  return new ProtobufSchema(given, root, messages, packageName, renderings);
 }
 
 export const protobufFormat: SchemaFormat = {

@@ -28,8 +28,8 @@ export interface ParsedSchema {
    * can. BACKWARD asks new.canRead(old), FORWARD old.canRead(new).
    */
   canRead(writer: ParsedSchema): string[];
-  /** The schema in another rendering (`?format=`), or null when the format does not know it. */
-  render(format: string): string | null;
+  /** The schema as answered for `?format=` (absent: the default), or null for the stored text. */
+  render(format: string | undefined): string | null;
 }
 
 export interface SchemaFormat {

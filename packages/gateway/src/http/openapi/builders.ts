@@ -93,13 +93,19 @@ const errorDescriptions: Record<string, string> = {
   "401": "Not authenticated (40101).",
   "403": "Not authorized (40301).",
   "404": "Unknown cluster, topic (40401/40403), partition (40402) or other resource.",
+  "408": "A consumed record the instance's schema format cannot decode (40801); the next read moves past it.",
   "406": "None of the accepted response types is offered.",
   "409": "Conflict.",
   "413": "Request body too large.",
   "415": "Unsupported request Content-Type.",
-  "422": "The request is well-formed JSON but not valid (422, 422xx).",
+  "422":
+    "The request is well-formed JSON but not valid (422, 422xx). Schema formats: key or value without a " +
+    "schema (42201 / 42202), a record its schema refuses (42203), an invalid schema (42205), no Schema " +
+    "Registry configured (42206 / 42207), the registry refusing a schema or not knowing an id (42207).",
   "429": "Too many requests; see Retry-After.",
-  "5XX": "Kafka error (50002), retriable Kafka error (50003) or internal error.",
+  "5XX":
+    "Kafka error (50002), retriable Kafka error (50003), Schema Registry unreachable or failing (503 / " +
+    "50003, retriable; nothing written) or internal error.",
 };
 
 /** Confluent's `{"error_code", "message"}` body for each listed status. */

@@ -47,4 +47,17 @@ describe("the OpenAPI document", () => {
     }
     for (const name of Object.keys(doc.components.schemas)) expect(() => ajv.getSchema(`urn:s:${name}`)).not.toThrow();
   });
+
+  it("documents the schema formats: content types, schema fields and their error codes", () => {
+    const text = JSON.stringify(doc);
+    // biome-ignore lint/suspicious/noExplicitAny: walking the document
+    const paths = doc.paths as any;
+    const produce = paths["/topics/{topic_name}"].post;
+    for (const f of ["avro", "jsonschema", "protobuf"]) {
+      expect(Object.keys(produce.requestBody.content)).toContain(`application/vnd.kafka.${f}.v2+json`);
+    }
+    expect(Object.keys(paths["/consumers/{group_name}/instances/{instance}/records"].get.responses)).toContain("408");
+    for (const code of ["42201", "42202", "42203", "42205", "42207", "40801"]) expect(text).toContain(code);
+    expect(JSON.stringify(doc.components.schemas.ProduceResponse)).toContain("schema_version");
+  });
 });

@@ -36,9 +36,11 @@ const produce = (id: string, summary: string, params: ReturnType<typeof pathPara
   operationId: id,
   summary,
   description:
-    "Content-Type names the embedded format (application/vnd.kafka.binary.v2+json or " +
-    "application/vnd.kafka.json.v2+json; no Content-Type means binary). Answered once every record " +
-    "has a delivery report.",
+    "Content-Type names the embedded format (application/vnd.kafka.{binary,json,avro,jsonschema," +
+    "protobuf}.v2+json; no Content-Type means binary). The schema formats need schema.registry.url: " +
+    "key_schema/value_schema (found or registered) or key_schema_id/value_schema_id name the schemas, " +
+    "and every record is converted before any is written, so a refusal writes nothing. Answered once " +
+    "every record has a delivery report.",
   tags: ["Produce (v2)"],
   parameters: [...params, idempotencyKey],
   requestBody: jsonRequest(ref("ProduceRequestV2"), true, embedded),
@@ -49,7 +51,7 @@ const produce = (id: string, summary: string, params: ReturnType<typeof pathPara
         "application/json",
       ]),
     ),
-    ...v2Errors(["400", "404", "406", "409", "413", "415", "422", "429", "5XX"]),
+    ...v2Errors(["400", "403", "404", "406", "409", "413", "415", "422", "429", "5XX"]),
   },
 });
 
@@ -147,7 +149,10 @@ export const v2Paths: Record<string, Record<string, Operation>> = {
       { status: "200", schema: "ConsumerRecords" },
       {
         description:
-          "Accept must match the instance's format (application/vnd.kafka.<format>.v2+json). Wharf " +
+          "Accept must match the instance's format (application/vnd.kafka.<format>.v2+json). For " +
+          "avro/jsonschema/protobuf each record is decoded by its schema id; one that cannot be (not in " +
+          "the wire format, unknown id) answers 408 / 40801 once, after the records before it, and is " +
+          "then skipped; a Schema Registry that is down answers 503 and hands out nothing. Wharf " +
           "extensions: include_metadata=true adds each record's timestamp and headers; " +
           "Accept: text/event-stream streams records as Server-Sent Events.",
         parameters: [
@@ -162,16 +167,12 @@ export const v2Paths: Record<string, Record<string, Operation>> = {
             description: "Records (possibly none).",
             content: {
               ...Object.fromEntries(
-                [
-                  "application/vnd.kafka.binary.v2+json",
-                  "application/vnd.kafka.json.v2+json",
-                  "application/vnd.kafka.v2+json",
-                ].map((t) => [t, { schema: ref("ConsumerRecords") }]),
+                [...embedded, "application/vnd.kafka.v2+json"].map((t) => [t, { schema: ref("ConsumerRecords") }]),
               ),
               "text/event-stream": { schema: string("Server-Sent Events, resumable with Last-Event-ID.") },
             },
           },
-          ...v2Errors(["404", "406", "5XX"]),
+          ...v2Errors(["404", "406", "408", "5XX"]),
         },
       },
     ),
@@ -198,7 +199,12 @@ export const v2Paths: Record<string, Record<string, Operation>> = {
         topic,
         queryParam("partitions", string(), "Comma-separated partition ids; default all."),
         queryParam("from", string(), "earliest, latest (default) or an ISO 8601 time."),
-        queryParam("format", enumOf(["binary", "json", "string"])),
+        queryParam(
+          "format",
+          enumOf(["binary", "json", "string", "avro", "jsonschema", "protobuf"]),
+          "avro, jsonschema and protobuf need schema.registry.url; a record that cannot be decoded comes " +
+            "with key/value null and an error.",
+        ),
       ],
       responses: {
         "200": { description: "The event stream.", content: { "text/event-stream": { schema: string() } } },

@@ -135,7 +135,9 @@ export const v3Paths: Record<string, Record<string, Operation>> = {
         "streams one delivery report per record, in order, each followed by \\r\\n, with its own " +
         "error_code. The cluster_id is not checked, as in REST Proxy. With an Idempotency-Key the " +
         "request is one unit: the whole body is read first, all reports come at the end, and a repeat " +
-        "gets them all again.",
+        "gets them all again. Schema fields (type AVRO/JSONSCHEMA/PROTOBUF with schema, schema_id, " +
+        "schema_version, subject, subject_name_strategy) need schema.registry.url; a record its schema " +
+        "refuses is reported in band (422, 'Error: 42203 : ...').",
       tags: [R],
       parameters: [cluster, topic, idempotencyKey],
       requestBody: jsonRequest(ref("ProduceRequest")),

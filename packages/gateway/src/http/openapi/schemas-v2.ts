@@ -9,6 +9,14 @@ const partitionOffset = requestObject({ topic: string(), partition: integer(), o
 ]);
 const replica = object({ broker: integer(), leader: boolean(), in_sync: boolean() });
 
+const embeddedData =
+  "Base64 (binary), any JSON (json), or for avro/jsonschema/protobuf the value in REST Proxy's JSON " +
+  'conversion: Avro\'s JSON encoding (unions as {"type": value}, bytes as code points), JSON that the ' +
+  "JSON Schema accepts, Protobuf's JSON mapping. Written in Confluent's wire format (0, schema id, payload).";
+const consumedData =
+  "Base64 (binary), JSON (json), or for avro/jsonschema/protobuf the record decoded by the schema id it " +
+  "carries, as REST Proxy renders it (Avro JSON encoding, the JSON written, Protobuf's JSON printing); null for none.";
+
 export const v2Schemas: Record<string, Schema> = {
   PartitionV2: object({
     partition: integer(),
@@ -28,17 +36,22 @@ export const v2Schemas: Record<string, Schema> = {
       records: array(
         requestObject(
           {
-            key: { description: "Base64 (binary) or any JSON (json)." },
-            value: { description: "Base64 (binary) or any JSON (json)." },
+            key: { description: embeddedData },
+            value: { description: embeddedData },
             partition: nullable(integer()),
           },
           [],
         ),
       ),
-      key_schema: nullable(string()),
-      key_schema_id: nullable(integer()),
-      value_schema: nullable(string()),
-      value_schema_id: nullable(integer()),
+      key_schema: nullable(
+        string(
+          "avro/jsonschema/protobuf: the key schema's text (Avro JSON, JSON Schema, .proto), found under " +
+            "<topic>-key or registered there (the key subject name strategy decides the subject).",
+        ),
+      ),
+      key_schema_id: nullable(integer("avro/jsonschema/protobuf: a registered schema's id; wins over key_schema.")),
+      value_schema: nullable(string("As key_schema, for values (subject <topic>-value).")),
+      value_schema_id: nullable(integer("As key_schema_id, for values.")),
     },
     ["records"],
   ),
@@ -51,8 +64,8 @@ export const v2Schemas: Record<string, Schema> = {
         error: nullable(string()),
       }),
     ),
-    key_schema_id: nullable(integer()),
-    value_schema_id: nullable(integer()),
+    key_schema_id: nullable(integer("The key schema's registry id (schema formats), else null.")),
+    value_schema_id: nullable(integer("The value schema's registry id (schema formats), else null.")),
   }),
 
   CreateConsumerRequest: requestObject(
@@ -102,8 +115,8 @@ export const v2Schemas: Record<string, Schema> = {
     object(
       {
         topic: string(),
-        key: { description: "Base64 (binary) or JSON (json); null for none." },
-        value: { description: "Base64 (binary) or JSON (json); null for none." },
+        key: { description: consumedData },
+        value: { description: consumedData },
         partition: integer(),
         offset: int64(),
         timestamp: nullable(int64("Wharf extension (include_metadata=true): epoch milliseconds.")),

@@ -61,13 +61,23 @@ const aclFields = {
 const produceData = nullable(
   requestObject(
     {
-      type: enumOf(["BINARY", "JSON", "STRING", "AVRO", "JSONSCHEMA", "PROTOBUF"]),
-      data: { description: "Base64 for BINARY, any JSON for JSON, a string for STRING." },
-      subject: nullable(string()),
-      subject_name_strategy: nullable(enumOf(["TOPIC_NAME", "RECORD_NAME", "TOPIC_RECORD_NAME"])),
-      schema_id: nullable(integer()),
-      schema_version: nullable(integer()),
-      schema: nullable(string()),
+      type: enumOf(
+        ["BINARY", "JSON", "STRING", "AVRO", "JSONSCHEMA", "PROTOBUF"],
+        "AVRO, JSONSCHEMA and PROTOBUF take a raw schema; without a type the schema is named by " +
+          "schema_id or schema_version, or is the subject's latest.",
+      ),
+      data: {
+        description:
+          "Base64 for BINARY, any JSON for JSON, a string for STRING; for a schema, REST Proxy's JSON " +
+          "conversion (Avro's JSON encoding, JSON the JSON Schema accepts, Protobuf's JSON mapping).",
+      },
+      subject: nullable(string("The subject of the schema; default from subject_name_strategy.")),
+      subject_name_strategy: nullable(
+        enumOf(["TOPIC_NAME", "RECORD_NAME", "TOPIC_RECORD_NAME"], "Default: the gateway's *.subject.name.strategy."),
+      ),
+      schema_id: nullable(integer("A registered schema's id.")),
+      schema_version: nullable(integer("A version of the subject.")),
+      schema: nullable(string("Raw schema text (with type AVRO, JSONSCHEMA or PROTOBUF); registered if new.")),
     },
     [],
   ),
@@ -79,7 +89,16 @@ const produceRecord = {
   value: produceData,
   timestamp: nullable(string("ISO 8601 date-time.")),
 };
-const deliveredData = object({ type: string(), size: int64("Bytes; -1 for null.") });
+const deliveredData = object(
+  {
+    type: string(),
+    subject: string("Schema types only."),
+    schema_id: integer("Schema types only."),
+    schema_version: integer("Schema types only."),
+    size: int64("Bytes; -1 for null."),
+  },
+  ["subject", "schema_id", "schema_version"],
+);
 const delivered = {
   cluster_id: string(),
   topic_name: string(),

@@ -66,10 +66,8 @@ export function parseCreateRequest(
   const format = String(b.format ?? "binary").toLowerCase();
   if (!["binary", "json", "avro", "jsonschema", "protobuf"].includes(format))
     throw unprocessable("Invalid format type.");
-  if (format !== "binary" && format !== "json") {
-    throw unprocessable(
-      `Embedded format "${format}" needs a schema registry, which this gateway does not support yet.`,
-    );
+  if (format !== "binary" && format !== "json" && config.schemaRegistry === null) {
+    throw unprocessable(`Embedded format "${format}" needs a Schema Registry: set schema.registry.url.`);
   }
 
   let autoOffsetReset: string | null = null;
@@ -112,7 +110,7 @@ export function parseCreateRequest(
   return {
     group,
     name,
-    format: format as "binary" | "json",
+    format: format as ConsumerSettings["format"],
     autoOffsetReset,
     autoCommit,
     // -1 is Confluent's "disabled"; Wharf then answers as soon as any record is there.

@@ -18,12 +18,14 @@ import {
 } from "../../errors.ts";
 import { renderData } from "../../formats/embedded-format.ts";
 import type { DeliveryResult, ProducerPool } from "../../kafka/producer-pool.ts";
+import type { Schemas } from "../../schemas/index.ts";
 import { type RequestEnv, readJsonBody } from "../body.ts";
 import { withoutIdempotency } from "../idempotency/index.ts";
 import { isObject } from "../json.ts";
 import { negotiate, requireJsonContentType, v3ResponseTypes } from "../media-types.ts";
 import {
   encodeV3Record,
+  needsSchemas,
   readV3Record,
   UnrecognizedFieldError,
   type V3Record,
@@ -31,11 +33,14 @@ import {
   v3Error,
   v3Result,
 } from "./v3-records.ts";
+import { encodeV3SchemaRecord } from "./v3-schema-records.ts";
 import { type Report, ReportQueue, readRecords } from "./v3-stream.ts";
 
 interface Deps {
   config: GatewayConfig;
   producers: ProducerPool;
+  /** Schema types; null without a Schema Registry (they then answer 42206). */
+  schemas?: Schemas | null;
   /** Idempotency-Key handling (http/idempotency); none in route unit tests. */
   idempotency?: MiddlewareHandler;
 }
@@ -45,7 +50,7 @@ const BATCH_MAX_ENTRIES = 10;
 /** How long one request trusts its own topic lookup before asking the pool again. */
 const TOPIC_LOOKUP_MS = 1000;
 
-export function produceV3Routes({ config, producers, idempotency = withoutIdempotency }: Deps): Hono {
+export function produceV3Routes({ config, producers, schemas = null, idempotency = withoutIdempotency }: Deps): Hono {
   const app = new Hono();
 
   /**
@@ -78,16 +83,28 @@ export function produceV3Routes({ config, producers, idempotency = withoutIdempo
       }
     };
 
-    return (record: V3Record): Promise<DeliveryResult> => {
+    // A record still being serialized (a schema to fetch) holds its place: the records after it
+    // wait, so they keep the request's order on each partition.
+    return (pending: V3Record | Promise<V3Record>): Promise<{ record: V3Record; result: DeliveryResult }> => {
+      // Its failure is reported through the chain; this only keeps Node from calling it unhandled
+      // while the records before it are still on their way.
+      if (pending instanceof Promise) pending.catch(() => {});
       const queued = order.then(async () => {
+        const record = await pending;
         await checkTarget(record);
         // Wrapped so the chain waits for the record to be queued, not for its delivery.
-        return { delivery: producers.send([record], lane) };
+        return { record, delivery: producers.send([record], lane) };
       });
       order = queued.catch(() => {});
-      return queued.then(async ({ delivery }) => (await delivery)[0] as DeliveryResult);
+      return queued.then(async ({ record, delivery }) => ({ record, result: (await delivery)[0] as DeliveryResult }));
     };
   };
+
+  // Without a registry, encodeV3Record answers the schema types as REST Proxy does without one.
+  const encode = (request: V3Request, topic: string): V3Record | Promise<V3Record> =>
+    schemas !== null && needsSchemas(request)
+      ? encodeV3SchemaRecord(request, topic, schemas)
+      : encodeV3Record(request, topic);
 
   app.post("/v3/clusters/:clusterId/topics/:topic/:action{records}", idempotency, async (c) => {
     requireJsonContentType(c);
@@ -102,8 +119,8 @@ export function produceV3Routes({ config, producers, idempotency = withoutIdempo
     const send = createSender(topic);
     const produceOne = async (input: unknown): Promise<Report> => {
       try {
-        const record = encodeV3Record(readV3Record(input), topic);
-        return v3Result(clusterId, record, await send(record));
+        const { record, result } = await send(encode(readV3Record(input), topic));
+        return v3Result(clusterId, record, result);
       } catch (error) {
         return v3Error(error);
       }
@@ -130,8 +147,8 @@ export function produceV3Routes({ config, producers, idempotency = withoutIdempo
     const outcomes = await Promise.all(
       entries.map(async ({ id, request }) => {
         try {
-          const record = encodeV3Record(request, topic);
-          return { id, ...v3Result(clusterId, record, await send(record)) };
+          const { record, result } = await send(encode(request, topic));
+          return { id, ...v3Result(clusterId, record, result) };
         } catch (error) {
           return { id, ...v3Error(error) };
         }

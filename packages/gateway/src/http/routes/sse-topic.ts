@@ -11,6 +11,7 @@ import { badRequest, partitionNotFound, topicNotFound } from "../../errors.ts";
 import type { ProducerPool } from "../../kafka/producer-pool.ts";
 import { type StartPosition, TopicStream } from "../../kafka/topic-stream.ts";
 import type { Metrics } from "../../metrics.ts";
+import type { Schemas } from "../../schemas/index.ts";
 import { negotiate } from "../media-types.ts";
 import { lastEventId } from "../sse/consumer-stream.ts";
 import { Cursor } from "../sse/cursor.ts";
@@ -24,9 +25,12 @@ export interface TopicStreamRouteDeps {
   metrics: Metrics;
   producers: ProducerPool;
   streams: StreamRegistry;
+  /** Decodes the schema formats; null without a Schema Registry (they are then refused). */
+  schemas?: Schemas | null;
 }
 
 const formats: ReadonlySet<string> = new Set<StreamFormat>(["binary", "json", "string"]);
+const schemaFormats: ReadonlySet<string> = new Set<StreamFormat>(["avro", "jsonschema", "protobuf"]);
 
 export function parseStartPosition(raw: string | undefined): StartPosition {
   if (raw === undefined || raw === "" || raw === "latest") return { kind: "latest" };
@@ -48,7 +52,7 @@ export function parsePartitionList(raw: string | undefined): number[] | null {
   return [...new Set(parts.map(Number))].sort((a, b) => a - b);
 }
 
-export function topicStreamRoutes({ config, metrics, producers, streams }: TopicStreamRouteDeps): Hono {
+export function topicStreamRoutes({ config, metrics, producers, streams, schemas = null }: TopicStreamRouteDeps): Hono {
   const app = new Hono();
   let clientSeq = 0;
 
@@ -56,7 +60,13 @@ export function topicStreamRoutes({ config, metrics, producers, streams }: Topic
     negotiate(c, ["text/event-stream"]);
     const topic = c.req.param("topic");
     const format = c.req.query("format") ?? "binary";
-    if (!formats.has(format)) throw badRequest("Query parameter format must be binary, json or string.");
+    if (!formats.has(format) && !(schemas !== null && schemaFormats.has(format))) {
+      throw badRequest(
+        schemas === null
+          ? "Query parameter format must be binary, json or string (avro, jsonschema and protobuf need schema.registry.url)."
+          : "Query parameter format must be binary, json, string, avro, jsonschema or protobuf.",
+      );
+    }
     const from = parseStartPosition(c.req.query("from"));
     const wanted = parsePartitionList(c.req.query("partitions"));
     const resume = Cursor.parse(lastEventId(c) ?? "");
@@ -87,7 +97,7 @@ export function topicStreamRoutes({ config, metrics, producers, streams }: Topic
     for (const [partition, offset] of kafka.start) cursor.set(topic, partition, offset);
     const stream = new EventStream({
       kind: "topic",
-      source: new TopicStreamSource(kafka, cursor, format as StreamFormat),
+      source: new TopicStreamSource(kafka, cursor, format as StreamFormat, schemas),
       settings: config.stream,
       metrics,
       tracker: streams,

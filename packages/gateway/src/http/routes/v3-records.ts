@@ -14,6 +14,8 @@ import {
 } from "../../errors.ts";
 import { decodeBinaryData, encodeJsonData, isPaddedBase64, renderData } from "../../formats/embedded-format.ts";
 import type { DeliveryResult, OutgoingRecord } from "../../kafka/producer-pool.ts";
+import type { ResolvedSchema } from "../../schemas/index.ts";
+import type { SubjectNameStrategy } from "../../schemas/settings.ts";
 import { isObject, rawNumberText } from "../json.ts";
 
 export type V3DataType = "BINARY" | "JSON" | "STRING";
@@ -38,6 +40,12 @@ const headerFields: ReadonlySet<string> = new Set(["name", "value"]);
 export interface V3Data {
   type: string | null;
   data: unknown;
+  /** The schema fields (schema types, or no type: the registry's latest schema of the subject). */
+  subject: string | null;
+  strategy: SubjectNameStrategy | null;
+  schemaId: number | null;
+  schemaVersion: number | null;
+  rawSchema: string | null;
 }
 
 export interface V3Request {
@@ -48,11 +56,20 @@ export interface V3Request {
   timestamp: number | null;
 }
 
+export type V3SchemaType = "AVRO" | "JSONSCHEMA" | "PROTOBUF";
+
 export interface V3Record extends OutgoingRecord {
   /** The key's and value's type as the response reports it; null when no key/value object was sent. */
-  keyType: V3DataType | null;
-  valueType: V3DataType | null;
+  keyType: V3DataType | V3SchemaType | null;
+  valueType: V3DataType | V3SchemaType | null;
+  /** The schemas the key and value were serialized with (schema types only). */
+  keySchema?: ResolvedSchema | null;
+  valueSchema?: ResolvedSchema | null;
 }
+
+/** True when the key or value needs the Schema Registry: a schema type, or no type at all. */
+export const needsSchemas = (request: V3Request) =>
+  [request.key, request.value].some((d) => d !== null && (d.type === null || !dataTypes.has(d.type)));
 
 /**
  * A field Jackson does not know. In a streaming request it is an in-band 400; a records:batch
@@ -130,16 +147,24 @@ function readData(input: unknown, field: string): V3Data | null {
   if (type !== null && !dataTypes.has(type) && !schemaTypes.has(type)) {
     throw badRequest(`${field}.type must be one of BINARY, JSON, STRING, AVRO, JSONSCHEMA, PROTOBUF, got "${type}".`);
   }
-  optionalString(input.subject, `${field}.subject`);
-  optionalString(input.schema, `${field}.schema`);
-  optionalInt(input.schema_id, `${field}.schema_id`);
-  optionalInt(input.schema_version, `${field}.schema_version`);
+  const subject = optionalString(input.subject, `${field}.subject`);
+  const rawSchema = optionalString(input.schema, `${field}.schema`);
+  const schemaId = optionalInt(input.schema_id, `${field}.schema_id`);
+  const schemaVersion = optionalInt(input.schema_version, `${field}.schema_version`);
   const strategy = optionalString(input.subject_name_strategy, `${field}.subject_name_strategy`);
   if (strategy !== null && !strategies.has(strategy)) {
     throw badRequest(`${field}.subject_name_strategy must be TOPIC_NAME, RECORD_NAME or TOPIC_RECORD_NAME.`);
   }
   checkSchemaFields(type, input);
-  return { type, data: input.data ?? null };
+  return {
+    type,
+    data: input.data ?? null,
+    subject,
+    strategy: strategy as SubjectNameStrategy | null,
+    schemaId,
+    schemaVersion,
+    rawSchema,
+  };
 }
 
 function readHeaders(input: unknown): V3Request["headers"] {
@@ -187,7 +212,7 @@ export function readV3Record(input: unknown, batchEntry = false): V3Request {
   };
 }
 
-function serialize(data: V3Data | null): { bytes: Buffer | null; type: V3DataType | null } {
+export function serialize(data: V3Data | null): { bytes: Buffer | null; type: V3DataType | null } {
   if (data === null) return { bytes: null, type: null };
   // No type (or a schema type) means "look the schema up": REST Proxy never falls back to a
   // format, and without a schema registry that is 42206. (A schema field with BINARY, JSON or
@@ -243,10 +268,22 @@ export function v3Result(clusterId: string, record: V3Record, result: DeliveryRe
     offset: result.offset,
     ...(result.timestamp === null ? {} : { timestamp: instant(result.timestamp) }),
     // A null key or value has the size -1, as Kafka's RecordMetadata reports it.
-    ...(record.keyType === null ? {} : { key: { type: record.keyType, size: record.key?.length ?? -1 } }),
-    ...(record.valueType === null ? {} : { value: { type: record.valueType, size: record.value?.length ?? -1 } }),
+    ...(record.keyType === null ? {} : { key: resultData(record.keyType, record.keySchema, record.key) }),
+    ...(record.valueType === null ? {} : { value: resultData(record.valueType, record.valueSchema, record.value) }),
   };
 }
+
+/** REST Proxy's ProduceResponseData: the schema's subject, id and version for the schema types. */
+const resultData = (type: string, schema: ResolvedSchema | null | undefined, bytes: Buffer | null) =>
+  schema
+    ? {
+        type,
+        subject: schema.subject,
+        schema_id: schema.id,
+        schema_version: schema.version,
+        size: bytes?.length ?? -1,
+      }
+    : { type, size: bytes?.length ?? -1 };
 
 /**
  * An in-band error (streaming report or records:batch failure), as REST Proxy's StreamingResponse

@@ -38,7 +38,12 @@ class FakeInstance {
   async readInto(
     _timeoutMs: number,
     _maxBytes: number,
-    accept: (m: ConsumedMessage[]) => { taken: number; delivered: ConsumedMessage[] } | null,
+    accept: (
+      m: ConsumedMessage[],
+    ) =>
+      | { taken: number; delivered: ConsumedMessage[] }
+      | null
+      | Promise<{ taken: number; delivered: ConsumedMessage[] } | null>,
   ) {
     const batch: ConsumedMessage[] = [];
     for (const { partition } of this.assigned) {
@@ -46,7 +51,7 @@ class FakeInstance {
       for (let o = from; o < (this.logs.get(partition) ?? 0); o++) batch.push(message(partition, o));
     }
     if (batch.length === 0) return;
-    const result = accept(batch);
+    const result = await accept(batch);
     if (!result) return;
     for (const m of batch.slice(0, result.taken)) this.position.set(m.partition, m.offset + 1);
     this.delivered.push(...result.delivered);

@@ -20,9 +20,10 @@ import type { Context } from "hono";
 import { ErrorCode, RestError } from "../../errors.ts";
 import type { ConsumedMessage, ConsumerInstance, TopicPartitionOffset } from "../../kafka/consumer-instance.ts";
 import type { Metrics } from "../../metrics.ts";
+import type { Schemas } from "../../schemas/index.ts";
 import { Cursor } from "./cursor.ts";
 import { EventStream, outgoingOf, type StreamSettings, type StreamSource } from "./event-stream.ts";
-import { recordEvent, recordJson } from "./record-event.ts";
+import { prepareRecords, recordEvent, recordJson } from "./record-event.ts";
 import type { StreamRegistry } from "./streams.ts";
 
 /** A read holds the instance's operation chain this long at most, so commits and seeks interleave. */
@@ -39,6 +40,8 @@ export interface ConsumerStreamDeps {
   settings: StreamSettings;
   metrics: Metrics;
   streams: StreamRegistry;
+  /** Decodes the schema formats; null without a Schema Registry. */
+  schemas?: Schemas | null;
 }
 
 export function consumerEventStream(c: Context, instance: ConsumerInstance, deps: ConsumerStreamDeps): Response {
@@ -56,7 +59,7 @@ export function consumerEventStream(c: Context, instance: ConsumerInstance, deps
   const { group, name } = instance.settings;
   const stream = new EventStream({
     kind: "consumer",
-    source: new ConsumerStreamSource(instance, cursor),
+    source: new ConsumerStreamSource(instance, cursor, deps.schemas ?? null),
     settings: deps.settings,
     metrics: deps.metrics,
     tracker: deps.streams,
@@ -80,8 +83,11 @@ export class ConsumerStreamSource implements StreamSource {
   #closed = false;
   #pumping: Promise<unknown> = Promise.resolve();
 
-  constructor(instance: ConsumerInstance, cursor: Cursor) {
+  readonly #schemas: Schemas | null;
+
+  constructor(instance: ConsumerInstance, cursor: Cursor, schemas: Schemas | null = null) {
     this.#instance = instance;
+    this.#schemas = schemas;
     this.#cursor = cursor;
     this.#unchecked = new Set(cursor.positions().map((p) => keyOf(p.topic, p.partition)));
     this.#sent = new Set(this.#unchecked);
@@ -108,9 +114,11 @@ export class ConsumerStreamSource implements StreamSource {
       if (slice <= 0) break;
       const seeks: TopicPartitionOffset[] = [];
       let refused = false;
-      await this.#instance.readInto(slice, maxBytes, (messages) => {
+      await this.#instance.readInto(slice, maxBytes, async (messages) => {
         // The group assigned partitions during this read: name them first, send after.
         if (this.#unnamed().length > 0) return { taken: 0, delivered: [] };
+        // A registry that is down throws here: every record goes back, the stream ends with an error.
+        await prepareRecords(this.#instance.settings.format, this.#schemas, messages);
         const batch = this.#select(messages, maxBytes, seeks);
         if (batch.events.length > 0 && !write(batch.events.join(""), batch.events.length)) {
           refused = true;
@@ -198,7 +206,7 @@ export class ConsumerStreamSource implements StreamSource {
       if (this.#sent.has(key) && m.offset < next) continue;
       this.#sent.add(key);
       this.#cursor.set(m.topic, m.partition, m.offset + 1);
-      const event = recordEvent(this.#cursor.toString(), recordJson(m, this.#instance.settings.format));
+      const event = recordEvent(this.#cursor.toString(), recordJson(m, this.#instance.settings.format, this.#schemas));
       events.push(event);
       delivered.push(m);
       size += event.length;
