@@ -5,8 +5,12 @@
  * one pair says little; the rounds give the spread. Per round: records/s of both, their ratio, the
  * gateway's CPU µs per record (from /proc), records per poll, and the load average.
  *
+ * With `--idle N` it measures instead what an instance that nobody reads costs the gateway: N
+ * instances assigned to an empty topic, then N to the filled one (librdkafka prefetches up to
+ * consumer.prefetch.max.bytes into each); gateway RSS growth per instance once it settles.
+ *
  *   node loadtest/consume-ab.ts --kafka 127.0.0.1:9092 --gateway http://127.0.0.1:8082 --gateway-pid 1234 \
- *     [--records 100000] [--rounds 3] [--json]
+ *     [--records 100000] [--rounds 3] [--idle 20] [--json]
  */
 import { randomUUID } from "node:crypto";
 import { loadavg } from "node:os";
@@ -14,7 +18,7 @@ import { parseArgs } from "node:util";
 import { Admin } from "@platformatic/kafka";
 import { createV2Instance, deleteV2Instance, plainConsumer, type RecordReader, v2Reader } from "./consumers.ts";
 import { createPlainProducer } from "./plain-producer.ts";
-import { processCpuSeconds } from "./process-stats.ts";
+import { processCpuSeconds, processRssBytes } from "./process-stats.ts";
 import { gatewayPool } from "./scenarios.ts";
 
 const { values } = parseArgs({
@@ -25,6 +29,7 @@ const { values } = parseArgs({
     records: { type: "string", default: "100000" },
     rounds: { type: "string", default: "3" },
     partitions: { type: "string", default: "3" },
+    idle: { type: "string", default: "0" },
     json: { type: "boolean", default: false },
   },
 });
@@ -60,6 +65,29 @@ async function timed(reader: RecordReader, polls?: () => number): Promise<Read> 
   };
 }
 
+/** Gateway RSS once it stops growing (three samples a second apart within 1%), at most 30 s. */
+async function settledRss(pid: number): Promise<number> {
+  const samples: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    samples.push(processRssBytes(pid) ?? 0);
+    const last = samples.slice(-3);
+    if (last.length === 3 && Math.max(...last) - Math.min(...last) < 0.01 * Math.max(...last)) break;
+  }
+  return samples.at(-1) ?? 0;
+}
+
+/** RSS growth per instance of `count` unread instances assigned to `onTopic`. */
+async function idleCost(onTopic: string, count: number): Promise<number> {
+  if (gatewayPid === null) throw new Error("--idle needs --gateway-pid");
+  const before = await settledRss(gatewayPid);
+  const instances = [];
+  for (let i = 0; i < count; i++) instances.push(await createV2Instance(gateway, onTopic, partitions));
+  const after = await settledRss(gatewayPid);
+  for (const instance of instances) await deleteV2Instance(gateway, instance);
+  return (after - before) / count / 2 ** 20;
+}
+
 const admin = new Admin({ clientId: "wharf-consume-ab", bootstrapBrokers: kafka.split(",") });
 const topic = `wharf-consume-ab-${randomUUID().slice(0, 8)}`;
 await admin.createTopics({ topics: [topic], partitions, replicas: 1 });
@@ -78,6 +106,20 @@ try {
     await filler.maxThroughput({ durationMs: 120_000, maxRecords: records, window: 20_000, drainTimeoutMs: 30_000 });
   } finally {
     await filler.close();
+  }
+  const idle = Number(values.idle);
+  if (idle > 0) {
+    const empty = `${topic}-empty`;
+    await admin.createTopics({ topics: [empty], partitions, replicas: 1 });
+    try {
+      // Empty first: memory freed by deleted instances is kept by the allocator and reused.
+      const none = await idleCost(empty, idle);
+      const full = await idleCost(topic, idle);
+      const line = `idle instances: ${full.toFixed(2)} MiB RSS each on a backlog, ${none.toFixed(2)} MiB on an empty topic`;
+      log(`${line} (${idle} of each, load ${loadavg()[0]?.toFixed(2)})`);
+    } finally {
+      await admin.deleteTopics({ topics: [empty] }).catch(() => {});
+    }
   }
   for (let round = 1; round <= Number(values.rounds); round++) {
     const load = loadavg()[0] as number;
