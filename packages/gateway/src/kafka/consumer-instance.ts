@@ -88,6 +88,10 @@ export class ConsumerInstance {
   #closed = false;
   /** Where auto.offset.reset starts a partition: ListOffsets' -2 (earliest), -1 (latest), or null. */
   #resetTo: number | null = null;
+  /** Most bytes a poll ahead of the next read takes (consumer.prefetch.max.bytes). */
+  #aheadBytes = 0;
+  /** A failure met by a poll ahead, handed to the next read. */
+  #aheadError: unknown = null;
 
   private constructor(settings: ConsumerSettings, consumer: RawConsumer, poller: QueuePoller) {
     this.settings = settings;
@@ -117,6 +121,7 @@ export class ConsumerInstance {
     }
     poller = new QueuePoller(consumer);
     const instance = new ConsumerInstance(settings, consumer, poller);
+    instance.#aheadBytes = config.consumer.prefetchMaxBytes;
     const reset = settings.autoOffsetReset ?? config.kafka.consumer["auto.offset.reset"] ?? "latest";
     instance.#resetTo = ["earliest", "smallest", "beginning"].includes(reset)
       ? OFFSET_BEGINNING
@@ -297,8 +302,33 @@ export class ConsumerInstance {
       this.#buffer.unshift(...out.slice(admitted));
       const delivered = out.slice(0, admitted);
       this.#markDelivered(delivered);
+      if (delivered.length > 0) this.#pollAhead(delivered, maxBytes);
       return delivered;
     });
+  }
+
+  /**
+   * A client that got records is likely to ask again at once: one poll runs while the answer is
+   * on its way, so the next read finds records here instead of waiting for the libuv threadpool
+   * and the binding. Only for assigned partitions: a group rebalance can move subscribed ones
+   * between reads, and records taken ahead would then be handed out by their former owner. At
+   * most consumer.prefetch.max.bytes (by the last answer's record size) are taken ahead.
+   */
+  #pollAhead(last: ConsumedMessage[], maxBytes: number): void {
+    if (this.subscription.kind !== "assignment" || this.#buffer.length > 0) return;
+    let bytes = 0;
+    for (const m of last) bytes += messageSize(m);
+    const average = Math.max(1, bytes / last.length);
+    const count = Math.max(1, Math.min(pollSize(maxBytes), Math.floor(this.#aheadBytes / average)));
+    void this.#serial(async () => {
+      if (this.subscription.kind !== "assignment" || this.#buffer.length > 0) return;
+      try {
+        const polled = await this.#poller.poll(count);
+        if (polled.length > 0) this.#buffer = this.#buffer.concat(polled);
+      } catch (error) {
+        this.#aheadError = error;
+      }
+    }).catch(() => {});
   }
 
   /**
@@ -341,6 +371,11 @@ export class ConsumerInstance {
   ): Promise<ConsumedMessage[]> {
     if (this.subscription.kind === "none") {
       throw illegalState("Consumer is not subscribed to any topics or assigned any partitions");
+    }
+    if (this.#aheadError !== null) {
+      const error = this.#aheadError;
+      this.#aheadError = null;
+      throw error;
     }
     const deadline = Date.now() + timeoutMs;
     let out: ConsumedMessage[] = [];
