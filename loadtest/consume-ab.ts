@@ -5,12 +5,15 @@
  * one pair says little; the rounds give the spread. Per round: records/s of both, their ratio, the
  * gateway's CPU µs per record (from /proc), records per poll, and the load average.
  *
- * With `--idle N` it measures instead what an instance that nobody reads costs the gateway: N
- * instances assigned to an empty topic, then N to the filled one (librdkafka prefetches up to
- * consumer.prefetch.max.bytes into each); gateway RSS growth per instance once it settles.
+ * With `--idle N` it first measures what an instance that nobody reads costs the gateway: N
+ * instances assigned to the filled topic (`--idle-mode backlog`: librdkafka prefetches up to
+ * consumer.prefetch.max.bytes into each), to an empty one (`empty`), or to the filled one and read
+ * once each (`read-once`: also holding what was taken ahead of a next read); the gateway's RSS
+ * growth per instance once it settles. Use a fresh gateway for each mode (an allocator keeps what
+ * deleted instances freed). `--rounds 0` skips the throughput rounds.
  *
  *   node loadtest/consume-ab.ts --kafka 127.0.0.1:9092 --gateway http://127.0.0.1:8082 --gateway-pid 1234 \
- *     [--records 100000] [--rounds 3] [--idle 20] [--json]
+ *     [--records 100000] [--rounds 3] [--idle 20 --idle-mode backlog|empty|read-once] [--json]
  */
 import { randomUUID } from "node:crypto";
 import { loadavg } from "node:os";
@@ -30,6 +33,7 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "3" },
     partitions: { type: "string", default: "3" },
     idle: { type: "string", default: "0" },
+    "idle-mode": { type: "string", default: "backlog" },
     json: { type: "boolean", default: false },
   },
 });
@@ -77,12 +81,26 @@ async function settledRss(pid: number): Promise<number> {
   return samples.at(-1) ?? 0;
 }
 
-/** RSS growth per instance of `count` unread instances assigned to `onTopic`. */
-async function idleCost(onTopic: string, count: number): Promise<number> {
+/**
+ * RSS growth per instance of `count` instances assigned to `onTopic` that nobody reads, or that
+ * were read once (`readOnce`: one GET each, then abandoned, holding whatever was taken ahead).
+ */
+async function idleCost(onTopic: string, count: number, readOnce = false): Promise<number> {
   if (gatewayPid === null) throw new Error("--idle needs --gateway-pid");
   const before = await settledRss(gatewayPid);
   const instances = [];
-  for (let i = 0; i < count; i++) instances.push(await createV2Instance(gateway, onTopic, partitions));
+  for (let i = 0; i < count; i++) {
+    const instance = await createV2Instance(gateway, onTopic, partitions);
+    instances.push(instance);
+    if (!readOnce) continue;
+    const pool = gatewayPool(gateway, 1);
+    try {
+      const reader = v2Reader(pool, instance, false);
+      await reader.run(() => {}, 1, performance.now() + 10_000);
+    } finally {
+      await pool.destroy();
+    }
+  }
   const after = await settledRss(gatewayPid);
   for (const instance of instances) await deleteV2Instance(gateway, instance);
   return (after - before) / count / 2 ** 20;
@@ -109,16 +127,21 @@ try {
   }
   const idle = Number(values.idle);
   if (idle > 0) {
-    const empty = `${topic}-empty`;
-    await admin.createTopics({ topics: [empty], partitions, replicas: 1 });
+    const mode = values["idle-mode"];
+    let onTopic = topic;
+    if (mode === "empty") {
+      onTopic = `${topic}-empty`;
+      await admin.createTopics({ topics: [onTopic], partitions, replicas: 1 });
+    } else if (mode !== "backlog" && mode !== "read-once") {
+      throw new Error(`--idle-mode is one of empty, backlog, read-once (got ${mode})`);
+    }
     try {
-      // Empty first: memory freed by deleted instances is kept by the allocator and reused.
-      const none = await idleCost(empty, idle);
-      const full = await idleCost(topic, idle);
-      const line = `idle instances: ${full.toFixed(2)} MiB RSS each on a backlog, ${none.toFixed(2)} MiB on an empty topic`;
-      log(`${line} (${idle} of each, load ${loadavg()[0]?.toFixed(2)})`);
+      const each = await idleCost(onTopic, idle, mode === "read-once");
+      log(
+        `idle instances (${mode}): ${each.toFixed(2)} MiB of gateway RSS each (${idle}, load ${loadavg()[0]?.toFixed(2)})`,
+      );
     } finally {
-      await admin.deleteTopics({ topics: [empty] }).catch(() => {});
+      if (onTopic !== topic) await admin.deleteTopics({ topics: [onTopic] }).catch(() => {});
     }
   }
   for (let round = 1; round <= Number(values.rounds); round++) {
