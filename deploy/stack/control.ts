@@ -5,7 +5,13 @@ import { restartBroker } from "./kafka.ts";
 import { HOST } from "./ports.ts";
 import { isRunning, sendSignal, stopProcess, waitForExit, waitUntil } from "./processes.ts";
 import { startRedisServer } from "./redis.ts";
-import { isPrimary, type RedisSentinelState, sentinelPrimaryPort } from "./redis-sentinel.ts";
+import {
+  isPrimary,
+  type RedisSentinelState,
+  restartDataNode,
+  sentinelPrimaryPort,
+  sentinelSeesReplica,
+} from "./redis-sentinel.ts";
 import { startSchemaRegistryProcess } from "./schema-registry-process.ts";
 import { REPO } from "./stack.ts";
 import {
@@ -237,4 +243,34 @@ function findBroker(state: StackState, id: number): { broker: BrokerState; index
   const broker = state.kafka.brokers[index];
   if (!broker) throw new StackError("STACK_BAD_OPTION", `no broker ${id} in this stack`);
   return { broker, index };
+}
+
+/**
+ * Starts a Redis data node of a --redis-sentinel stack that was killed (killRedisPrimary) again on
+ * its port, as a replica of the primary the sentinels name now, and waits until it has synced and
+ * every sentinel lists it as a healthy replica: the stack can fail over again afterwards.
+ */
+export async function restartRedisReplica(info: StackInfo, port: number, timeoutMs = 60_000): Promise<void> {
+  const state = loadState(info);
+  const sentinel = ownSentinel(state);
+  const index = sentinel.servers.findIndex((s) => s.port === port);
+  const server = sentinel.servers[index];
+  if (!server) throw new StackError("STACK_BAD_OPTION", `no Redis data node on port ${port} in this stack`);
+  if (isRunning(server)) throw new StackError("STACK_ALREADY_RUNNING", `the Redis node on port ${port} is running`);
+  const primary = await sentinelPrimaryPort(sentinel);
+  if (primary === port) {
+    throw new StackError("STACK_NOT_RUNNING", `the sentinels still name the dead node on port ${port} the primary`);
+  }
+  sentinel.servers[index] = await restartDataNode(server, primary, timeoutMs);
+  writeState(state);
+  await waitUntil(
+    `every sentinel lists port ${port} as a healthy replica`,
+    async () => {
+      for (const s of sentinel.sentinels) {
+        if (!(await sentinelSeesReplica(s, sentinel.masterName, port).catch(() => false))) return false;
+      }
+      return true;
+    },
+    { timeoutMs, intervalMs: 250 },
+  );
 }

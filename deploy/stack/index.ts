@@ -5,6 +5,7 @@ export {
   killRedisPrimary,
   redisPrimary,
   restartLoadBalancer,
+  restartRedisReplica,
   signalBroker,
   startBroker,
   startGateway,

@@ -4,7 +4,7 @@
  * plain Redis. Sentinels notice a dead primary after one second and promote the replica.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { StackError } from "./errors.ts";
 import { HOST, type PortAllocator } from "./ports.ts";
 import { type ProcessRef, runCommand, type Spawned, spawnDetached, tailFile, waitUntil } from "./processes.ts";
@@ -82,21 +82,7 @@ export async function startRedisSentinel(
   ] as const) {
     const nodeDir = join(base, name);
     mkdirSync(nodeDir, { recursive: true });
-    const node = await spawnRedis(port, join(nodeDir, "redis.log"), [
-      "--port",
-      String(port),
-      "--bind",
-      HOST,
-      "--save",
-      "",
-      "--appendonly",
-      "no",
-      "--daemonize",
-      "no",
-      "--dir",
-      nodeDir,
-      ...extra,
-    ]);
+    const node = await spawnRedis(port, join(nodeDir, "redis.log"), [...dataNodeArgs(port, nodeDir), ...extra]);
     state.servers.push(node.state);
     onSpawned(state);
     await waitReady(node, timeoutMs);
@@ -163,6 +149,68 @@ export async function sentinelPrimaryPort(state: RedisSentinelState): Promise<nu
 export async function isPrimary(port: number): Promise<boolean> {
   const reply = await redisCli(port, "ROLE").catch(() => "");
   return reply.split("\n")[0] === "master";
+}
+
+/** A data node: loopback only, persistence off (a restart comes back empty, like the plain Redis). */
+function dataNodeArgs(port: number, nodeDir: string): string[] {
+  return [
+    "--port",
+    String(port),
+    "--bind",
+    HOST,
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    "--daemonize",
+    "no",
+    "--dir",
+    nodeDir,
+  ];
+}
+
+/**
+ * Starts a data node that died again on its own port and directory, as a replica of `primaryPort`
+ * (empty, it takes a full copy), and resolves once its link to the primary is up.
+ */
+export async function restartDataNode(
+  node: RedisNodeState,
+  primaryPort: number,
+  timeoutMs = 30_000,
+): Promise<RedisNodeState> {
+  const nodeDir = dirname(node.logFile);
+  const started = await spawnRedis(node.port, node.logFile, [
+    ...dataNodeArgs(node.port, nodeDir),
+    "--replicaof",
+    HOST,
+    String(primaryPort),
+  ]);
+  await waitReady(started, timeoutMs);
+  await waitUntil(
+    `redis replica on port ${node.port} in sync with port ${primaryPort}`,
+    async () => (await redisCli(node.port, "INFO", "replication")).includes("master_link_status:up"),
+    { timeoutMs, intervalMs: 200, detail: () => tailFile(node.logFile, 20) },
+  );
+  return started.state;
+}
+
+/**
+ * Whether a sentinel lists `port` as a healthy replica of the primary (flags exactly "slave":
+ * neither subjectively down nor disconnected). redis-cli prints each replica's fields as
+ * name / value lines, one replica after the other, each starting with "name".
+ */
+export async function sentinelSeesReplica(sentinel: RedisNodeState, masterName: string, port: number) {
+  const lines = (await redisCli(sentinel.port, "SENTINEL", "REPLICAS", masterName)).split("\n");
+  let fields = new Map<string, string>();
+  const healthy = () => fields.get("port") === String(port) && fields.get("flags") === "slave";
+  for (let i = 0; i + 1 < lines.length; i += 2) {
+    if (lines[i] === "name") {
+      if (healthy()) return true;
+      fields = new Map();
+    }
+    fields.set(lines[i] as string, lines[i + 1] as string);
+  }
+  return healthy();
 }
 
 interface SpawnedRedis {

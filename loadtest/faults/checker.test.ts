@@ -190,6 +190,55 @@ describe("fault checker", () => {
     expect(verdict.examples.commitRegressions?.[0]).toContain("partition 0 committed at 1, earlier 2");
   });
 
+  it("does not call a committed position lower than an overlapping observation a regression", () => {
+    const { stored } = cleanHistory();
+    // c2 asked before c1's answer arrived: Kafka may have answered c2 before c1 committed.
+    const overlapping: HistoryEvent[] = [
+      { type: "commit", instance: "c2", startMs: 10, endMs: 40, positions: { 0: 1 } },
+      { type: "commit", instance: "c1", startMs: 15, endMs: 20, positions: { 0: 2 } },
+    ];
+    expect(check(overlapping, stored).commitRegressions).toBe(0);
+  });
+
+  it("tallies failures, the longest consumer outage and instances that served nothing after a fault", () => {
+    const { stored } = cleanHistory();
+    const failure = (instance: string, startMs: number, status: number): HistoryEvent => ({
+      type: "consume-error",
+      instance,
+      operation: "read",
+      startMs,
+      endMs: startMs + 5,
+      status,
+      errorCode: status === 0 ? null : 50301,
+      message: "Redis is unavailable",
+    });
+    const at = (instance: string, startMs: number): HistoryEvent => ({
+      type: "read",
+      instance,
+      startMs,
+      endMs: startMs + 10,
+      records: [],
+    });
+    const events: HistoryEvent[] = [
+      at("c1", 0),
+      at("c2", 0),
+      { type: "nemesis", phase: "inject", what: "kill redis", atMs: 100 },
+      failure("c1", 110, 503),
+      failure("c1", 200, 503),
+      failure("c2", 150, 0),
+      at("c2", 160),
+      { type: "nemesis", phase: "heal", what: "redis back", atMs: 250 },
+      at("c1", 300),
+      failed("r1", ["x"], 503),
+    ];
+    const verdict = check(events, stored);
+    expect(verdict.consumerFailures).toEqual({ "read 503/50301": 2, "read 0": 1 });
+    // c1 failed from 110 until its read ended at 310.
+    expect(verdict.consumerOutageMs).toBe(200);
+    expect(verdict.idleAfterFaults).toEqual(["c2"]);
+    expect(verdict.produceFailures).toEqual({ "503/50303": 1 });
+  });
+
   it("counts a partition going backwards inside one answer as a reorder", () => {
     const { stored } = cleanHistory();
     const verdict = check(

@@ -64,6 +64,19 @@ export interface Verdict {
   commitRegressions: number;
   consumerRetriableErrors: number;
   consumerNonRetriableErrors: number;
+  /** Failed consumer requests by how they failed: "read 503/50301", "commit 0" (no answer)... */
+  consumerFailures: Record<string, number>;
+  /**
+   * The longest time one instance went from a failed request to its next success (a read or an
+   * observed commit): how long consumers were kept waiting. 0 when nothing failed.
+   */
+  consumerOutageMs: number;
+  /** Instances that answered no read after the last fault healed (the target: none). */
+  idleAfterFaults: string[];
+  /** Failed produce attempts by how they failed: "503/50301", "record 50003", "none"... */
+  produceFailures: Record<string, number>;
+  /** The longest produce attempt, however it ended: what a fault that fails nothing still costs. */
+  produceMaxMs: number;
   faults: number;
   /** Longest time from a fault until a produce attempt sent after it was acknowledged; null: never. */
   recoveryMs: number | null;
@@ -104,7 +117,10 @@ export function check(events: readonly HistoryEvent[], stored: readonly StoredRe
 
   let consumerRetriableErrors = 0;
   let consumerNonRetriableErrors = 0;
+  const consumerFailures: Record<string, number> = {};
   for (const failure of consumeErrors) {
+    const how = `${failure.operation} ${failure.status}${failure.errorCode === null ? "" : `/${failure.errorCode}`}`;
+    consumerFailures[how] = (consumerFailures[how] ?? 0) + 1;
     if (failure.status === 0 || isRetriableStatus(failure.status)) consumerRetriableErrors++;
     else {
       consumerNonRetriableErrors++;
@@ -118,6 +134,9 @@ export function check(events: readonly HistoryEvent[], stored: readonly StoredRe
     foreign: stored.filter((r) => r.value === null).length,
     consumerRetriableErrors,
     consumerNonRetriableErrors,
+    consumerFailures,
+    consumerOutageMs: longestOutage(reads, commits, consumeErrors),
+    idleAfterFaults: idleAfter(events, reads, commits, consumeErrors),
     faults: injects.length,
     recoveryMs: recovery(injects, produce, (a) => a.answer.kind === "answer" && a.answer.records.some((r) => r.ok)),
     consumeRecoveryMs: recovery(injects, reads, (r) => r.records.length > 0),
@@ -140,12 +159,19 @@ function producerFigures(
   let retriableErrors = 0;
   let nonRetriableErrors = 0;
   let unanswered = 0;
+  let produceMaxMs = 0;
+  const produceFailures: Record<string, number> = {};
+  const failure = (how: string) => {
+    produceFailures[how] = (produceFailures[how] ?? 0) + 1;
+  };
 
   for (const attempt of attempts) {
     requests.add(attempt.request);
+    produceMaxMs = Math.max(produceMaxMs, attempt.endMs - attempt.startMs);
     for (const value of attempt.values) sends.set(value, (sends.get(value) ?? 0) + 1);
     const answer = attempt.answer;
     if (answer.kind === "none") {
+      failure(answer.sent ? "no answer" : "refused");
       if (answer.sent) {
         unanswered++;
         note("unanswered", `${attempt.request}#${attempt.attempt} (${attempt.api}): ${answer.error}`);
@@ -155,6 +181,7 @@ function producerFigures(
       continue;
     }
     if (answer.status >= 300) {
+      failure(`${answer.status}${answer.errorCode === null ? "" : `/${answer.errorCode}`}`);
       if (isRetriableStatus(answer.status)) retriableErrors++;
       else {
         nonRetriableErrors++;
@@ -171,8 +198,10 @@ function producerFigures(
         list.push({ partition: result.partition, offset: result.offset });
         acked.set(result.value, list);
       } else if (isRetriableRecordCode(result.errorCode)) {
+        failure(`record ${result.errorCode}`);
         retriableErrors++;
       } else {
+        failure(`record ${result.errorCode}`);
         nonRetriableErrors++;
         note("nonRetriable", `${result.value} (${attempt.api}): record error ${result.errorCode}`);
       }
@@ -228,6 +257,8 @@ function producerFigures(
     nonRetriableErrors,
     unanswered,
     unacknowledgedStored,
+    produceFailures,
+    produceMaxMs: Math.round(produceMaxMs),
   };
 }
 
@@ -276,18 +307,13 @@ function consumerFigures(
   }
 
   const finalCommitted = new Map<number, number>();
-  let commitRegressions = 0;
-  for (const commit of [...commits].sort((a, b) => a.endMs - b.endMs)) {
+  for (const commit of commits) {
     for (const [partition, position] of Object.entries(commit.positions)) {
       const p = Number(partition);
-      const before = finalCommitted.get(p) ?? 0;
-      if (position < before) {
-        commitRegressions++;
-        note("commitRegressions", `${commit.instance} saw partition ${p} committed at ${position}, earlier ${before}`);
-      }
-      finalCommitted.set(p, Math.max(before, position));
+      finalCommitted.set(p, Math.max(finalCommitted.get(p) ?? 0, position));
     }
   }
+  const commitRegressions = regressions(commits, note);
   let skips = 0;
   for (const record of stored) {
     const committed = finalCommitted.get(record.partition) ?? 0;
@@ -299,6 +325,35 @@ function consumerFigures(
   return { consumed, redelivered, skips, reorders, misdelivered, commitRegressions };
 }
 
+/**
+ * Observations of a partition's committed position that are lower than one that had been
+ * answered before they were sent. Two that overlap in time prove nothing: Kafka may have answered
+ * the one that arrived last first, before the other instance's commit.
+ */
+function regressions(commits: CommitObserved[], note: Note): number {
+  const byEnd = [...commits].sort((a, b) => a.endMs - b.endMs);
+  const known = new Map<number, number>();
+  let answered = 0;
+  let count = 0;
+  for (const commit of [...commits].sort((a, b) => a.startMs - b.startMs)) {
+    for (; answered < byEnd.length && (byEnd[answered] as CommitObserved).endMs < commit.startMs; answered++) {
+      for (const [partition, position] of Object.entries((byEnd[answered] as CommitObserved).positions)) {
+        known.set(Number(partition), Math.max(known.get(Number(partition)) ?? 0, position));
+      }
+    }
+    for (const [partition, position] of Object.entries(commit.positions)) {
+      const before = known.get(Number(partition)) ?? 0;
+      if (position >= before) continue;
+      count++;
+      note(
+        "commitRegressions",
+        `${commit.instance} saw partition ${partition} committed at ${position}, earlier ${before}`,
+      );
+    }
+  }
+  return count;
+}
+
 /** The highest position of `partition` any commit observed before `atMs` reported. */
 function committedAt(commits: CommitObserved[], partition: number, atMs: number): number {
   let position = 0;
@@ -307,6 +362,51 @@ function committedAt(commits: CommitObserved[], partition: number, atMs: number)
     position = Math.max(position, commit.positions[partition] ?? 0);
   }
   return position;
+}
+
+type InstanceEvent = ConsumeRead | CommitObserved | ConsumeFailure;
+
+/** Per instance, the longest span from a failed request's start to the end of the next success. */
+function longestOutage(reads: ConsumeRead[], commits: CommitObserved[], failures: ConsumeFailure[]): number {
+  const byInstance = new Map<string, InstanceEvent[]>();
+  for (const e of [...reads, ...commits, ...failures]) {
+    const list = byInstance.get(e.instance) ?? [];
+    list.push(e);
+    byInstance.set(e.instance, list);
+  }
+  let worst = 0;
+  for (const list of byInstance.values()) {
+    let failingSince: number | null = null;
+    for (const e of list.sort((a, b) => a.endMs - b.endMs)) {
+      if (e.type === "consume-error") failingSince ??= e.startMs;
+      else if (failingSince !== null) {
+        worst = Math.max(worst, e.endMs - failingSince);
+        failingSince = null;
+      }
+    }
+    // Still failing when the history ends: the outage lasted at least until then.
+    const last = list[list.length - 1];
+    if (failingSince !== null && last) worst = Math.max(worst, last.endMs - failingSince);
+  }
+  return Math.round(worst);
+}
+
+/**
+ * Instances (every one that appears in the history) with no read answered after the last heal
+ * (or the last fault, if nothing healed): a consumer that a fault left unable to serve.
+ */
+function idleAfter(
+  events: readonly HistoryEvent[],
+  reads: ConsumeRead[],
+  commits: CommitObserved[],
+  failures: ConsumeFailure[],
+): string[] {
+  let since = Number.NEGATIVE_INFINITY;
+  for (const e of events) if (e.type === "nemesis") since = Math.max(since, e.atMs);
+  if (since === Number.NEGATIVE_INFINITY) return [];
+  const instances = new Set([...reads, ...commits, ...failures].map((e) => e.instance));
+  for (const read of reads) if (read.startMs >= since) instances.delete(read.instance);
+  return [...instances].sort();
 }
 
 function recovery<T extends { startMs: number; endMs: number }>(

@@ -1,7 +1,9 @@
 /**
  * `pnpm faults`: starts its own stack (3 KRaft brokers, Redis, 3 gateways, haproxy) in its own
  * state directory, runs the scenarios one after another on fresh topics, prints the table (or one
- * JSON line with --json) and stops the stack. Exit code 1 when a scenario missed a target.
+ * JSON line with --json) and stops the stack. Scenarios that need Redis behind Sentinel run
+ * afterwards on a second stack (primary, replica, 3 sentinels) in <dir>-sentinel. Exit code 1 when
+ * a scenario missed a target.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -9,7 +11,12 @@ import { parseArgs } from "node:util";
 import { readStackInfo, type StackInfo, startStack, stopStack } from "../../deploy/stack/index.ts";
 import { jsonLine, problems, table } from "./report.ts";
 import { runScenario, type ScenarioResult } from "./run.ts";
-import { findScenario, SCENARIOS, type Scenario } from "./scenarios.ts";
+import { findScenario, type RedisKind, SCENARIOS, type Scenario } from "./scenarios.ts";
+
+const KINDS: readonly RedisKind[] = ["single", "sentinel"];
+
+/** A --reuse that finds no stack of the kind a scenario needs. */
+class UsageError extends Error {}
 
 const USAGE = `usage: pnpm faults [--scenario NAME]... [--short] [--json] [--dir D] [--reuse] [--keep]
   --scenario  run only these (${SCENARIOS.map((s) => s.name).join(", ")})
@@ -17,9 +24,9 @@ const USAGE = `usage: pnpm faults [--scenario NAME]... [--short] [--json] [--dir
     .map((s) => s.name)
     .join(" and ")}, one round each, shorter holds
   --json      print one JSON line instead of the table
-  --dir       the stack's state directory (default <repo>/.stack-faults)
-  --reuse     run on the stack already running in --dir instead of starting one
-  --keep      leave the stack (and its logs) running afterwards
+  --dir       the stack's state directory (default <repo>/.stack-faults; the Sentinel stack's: D-sentinel)
+  --reuse     run on the stacks already running in --dir (and D-sentinel) instead of starting them
+  --keep      leave the stacks (and their logs) running afterwards
   --history   write each scenario's history and read-back to DIR/<scenario>.json`;
 
 /** Failover in seconds rather than the defaults' tens of seconds (the integration suite uses the same). */
@@ -69,37 +76,54 @@ async function main(argv: string[]): Promise<number> {
 
   const log = (message: string) => process.stderr.write(`[faults] ${message}\n`);
   const dir = resolve(values.dir ?? resolve(import.meta.dirname, "..", "..", ".stack-faults"));
-  let stack: StackInfo;
-  if (values.reuse) {
-    const info = readStackInfo(dir);
-    if (!info) {
-      process.stderr.write(`no stack in ${dir}\n`);
-      return 2;
+  const keep = values.reuse === true || values.keep === true;
+  // One stack per Redis kind, one at a time (2 cores): the single-Redis scenarios first, then
+  // the Sentinel ones, each kind's stack started once and stopped before the next one starts.
+  const ordered = [...scenarios].sort((a, b) => KINDS.indexOf(a.redis) - KINDS.indexOf(b.redis));
+  let current: { kind: RedisKind; stack: StackInfo } | null = null;
+  const release = async () => {
+    if (current && !keep) await stopStack(current.stack.dir);
+    current = null;
+  };
+  const stackFor = async (kind: RedisKind): Promise<StackInfo> => {
+    if (current?.kind === kind) return current.stack;
+    await release();
+    const kindDir = kind === "single" ? dir : `${dir}-sentinel`;
+    let stack: StackInfo;
+    if (values.reuse) {
+      const info = readStackInfo(kindDir);
+      if (!info) throw new UsageError(`no stack in ${kindDir}`);
+      if ((info.redisSentinel !== null) !== (kind === "sentinel")) {
+        throw new UsageError(`the stack in ${kindDir} is not one with ${kind === "single" ? "one Redis" : "Sentinel"}`);
+      }
+      stack = info;
+    } else {
+      log(`starting the stack (${kind === "single" ? "one Redis" : "Redis Sentinel"}) in ${kindDir}`);
+      stack = await startStack({
+        brokers: 3,
+        gateways: 3,
+        lb: true,
+        ...(kind === "single" ? { redisLocal: true } : { redisSentinel: true }),
+        gatewayPort: 0,
+        gatewayEnv: GATEWAY_ENV,
+        dir: kindDir,
+        log,
+      });
     }
-    stack = info;
-  } else {
-    log(`starting the stack in ${dir}`);
-    stack = await startStack({
-      brokers: 3,
-      gateways: 3,
-      lb: true,
-      redisLocal: true,
-      gatewayPort: 0,
-      gatewayEnv: GATEWAY_ENV,
-      dir,
-      log,
-    });
-  }
+    current = { kind, stack };
+    return stack;
+  };
   const interrupted = () => {
     log("interrupted, stopping the stack");
-    (values.reuse || values.keep ? Promise.resolve() : stopStack(dir)).finally(() => process.exit(130));
+    release().finally(() => process.exit(130));
   };
   process.once("SIGINT", interrupted);
   process.once("SIGTERM", interrupted);
 
   const results: ScenarioResult[] = [];
   try {
-    for (const scenario of scenarios) {
+    for (const scenario of ordered) {
+      const stack = await stackFor(scenario.redis);
       log(`scenario ${scenario.name}: ${scenario.description}`);
       const result = await runScenario(stack, scenario, { short, log });
       results.push(result);
@@ -110,8 +134,12 @@ async function main(argv: string[]): Promise<number> {
       const found = problems(result);
       log(`scenario ${scenario.name}: ${found.length === 0 ? "ok" : `FAIL (${found.join("; ")})`}`);
     }
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return 2;
   } finally {
-    if (!values.reuse && !values.keep) await stopStack(dir);
+    await release();
   }
   const command = `pnpm faults ${argv.join(" ")}`.trim();
   process.stdout.write(`${values.json ? jsonLine(results, command) : table(results)}\n`);

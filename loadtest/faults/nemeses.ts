@@ -6,12 +6,15 @@
 import {
   killGateway,
   killRedis,
+  killRedisPrimary,
   restartLoadBalancer,
+  restartRedisReplica,
   type StackInfo,
   signalBroker,
   startBroker,
   startGateway,
   startRedis,
+  waitForRedisFailover,
 } from "../../deploy/stack/index.ts";
 import type { History } from "./history.ts";
 import type { KafkaView, PartitionView } from "./kafka-view.ts";
@@ -130,4 +133,20 @@ export const haproxyRestart: Nemesis = async (ctx) => {
     mark(ctx, "heal", "haproxy routing again");
     await hold(4000);
   }
+};
+
+/**
+ * SIGKILL the Redis primary of a Sentinel stack; the sentinels promote the replica. Then the dead
+ * node comes back as a replica of the new primary (empty, it takes a full copy), so the stack
+ * can fail over again: the next run strikes the other node.
+ */
+export const redisPrimaryKill: Nemesis = async (ctx) => {
+  const killed = await killRedisPrimary(ctx.stack);
+  mark(ctx, "inject", `SIGKILL the redis primary (port ${killed})`);
+  const promoted = await waitForRedisFailover(ctx.stack, killed);
+  mark(ctx, "heal", `sentinels promoted port ${promoted}`);
+  await hold(3000);
+  await restartRedisReplica(ctx.stack, killed);
+  mark(ctx, "heal", `port ${killed} back as a replica of port ${promoted}`);
+  await hold(3000);
 };

@@ -18,11 +18,21 @@ export function problems(result: ScenarioResult): string[] {
   if (v.misdelivered > 0) out.push(`${v.misdelivered} misdelivered`);
   if (v.nonRetriableErrors > 0) out.push(`${v.nonRetriableErrors} non-retriable produce errors`);
   if (v.consumerNonRetriableErrors > 0) out.push(`${v.consumerNonRetriableErrors} non-retriable consumer errors`);
+  if (v.idleAfterFaults.length > 0) out.push(`no read served after the fault by ${v.idleAfterFaults.join(", ")}`);
+  if (result.produceUnaffected && v.retriableErrors + v.nonRetriableErrors + v.unanswered > 0) {
+    out.push(`produce noticed the fault: ${describe(v.produceFailures)}`);
+  }
   if (v.acknowledged === 0) out.push("nothing acknowledged");
   if (v.faults > 0 && v.recoveryMs === null) out.push("produce never recovered");
   if (!result.drained) out.push("consumers did not catch up");
   return out;
 }
+
+/** "503/50301 x3, no answer x1" */
+const describe = (tally: Record<string, number>) =>
+  Object.entries(tally)
+    .map(([how, n]) => `${how} x${n}`)
+    .join(", ") || "none";
 
 const COLUMNS: Array<[string, (r: ScenarioResult) => string | number]> = [
   ["scenario", (r) => r.name],
@@ -57,6 +67,11 @@ export function table(results: ScenarioResult[]): string {
         `consumer retriable errors ${r.verdict.consumerRetriableErrors}, commit regressions ${r.verdict.commitRegressions}, ` +
         `unacknowledged but stored ${r.verdict.unacknowledgedStored}, ` +
         `foreign ${r.verdict.foreign} (the readiness probes)`,
+    );
+    out.push(
+      `  produce failures: ${describe(r.verdict.produceFailures)}, slowest attempt ${r.verdict.produceMaxMs} ms; ` +
+        "consumer failures: " +
+        `${describe(r.verdict.consumerFailures)}; longest consumer outage ${r.verdict.consumerOutageMs} ms`,
     );
     if (found.length > 0) out.push(`  FAIL: ${found.join("; ")}`);
     for (const [kind, examples] of Object.entries(r.verdict.examples)) {

@@ -18,6 +18,8 @@ export interface RunOptions {
   log: (message: string) => void;
   producers?: number;
   consumers?: number;
+  /** The topic's replication factor; default: the stack's brokers, at most 3 (a stack on a reused Kafka lists none). */
+  replication?: number;
 }
 
 export interface ScenarioResult {
@@ -30,6 +32,8 @@ export interface ScenarioResult {
   drained: boolean;
   /** The nemesis or the harness failed: the figures are incomplete. */
   error: string | null;
+  /** The scenario's own targets on top of the common ones. */
+  produceUnaffected: boolean;
   /** What the checker read, for a post-mortem (`pnpm faults --history DIR`). */
   evidence: { events: HistoryEvent[]; stored: StoredRecord[] };
 }
@@ -54,7 +58,8 @@ export async function runScenario(stack: StackInfo, scenario: Scenario, options:
   let drained = false;
   try {
     await waitHealthy(http, stack);
-    const clusterId = await createTopic(http, lbUrl, topic, Math.min(stack.brokers.length, 3));
+    const replication = options.replication ?? Math.min(stack.brokers.length, 3);
+    const clusterId = await createTopic(http, lbUrl, topic, replication);
     await view.endOffsets(topic, CONDITION_TIMEOUT_MS);
     await waitKnownEverywhere(http, stack, topic);
     log(`topic ${topic} ready`);
@@ -113,6 +118,7 @@ export async function runScenario(stack: StackInfo, scenario: Scenario, options:
     return {
       name: scenario.name,
       description: scenario.description,
+      produceUnaffected: scenario.produceUnaffected === true,
       topic,
       durationMs: Date.now() - started,
       verdict,
@@ -127,6 +133,7 @@ export async function runScenario(stack: StackInfo, scenario: Scenario, options:
     return {
       name: scenario.name,
       description: scenario.description,
+      produceUnaffected: scenario.produceUnaffected === true,
       topic,
       durationMs: Date.now() - started,
       verdict: check(history.events, stored),

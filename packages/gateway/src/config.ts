@@ -35,6 +35,11 @@ export interface GatewayConfig {
   redis: RedisConnection | null;
   /** `redis.url` when Redis is a single server (kept for readers of that one form); null otherwise. */
   redisUrl: string | null;
+  /**
+   * How long a request that needs Redis waits for its connection to come back (a reconnect, a
+   * Sentinel failover) before it is refused with a retriable 503.
+   */
+  redisWaitMs: number;
   bootstrapServers: string;
   /** librdkafka properties for every client, then per kind (pass-through of client.*, producer.*...). */
   kafka: {
@@ -279,6 +284,7 @@ export function parseConfig(props: Record<string, string>): GatewayConfig {
     clusterSecret: props["cluster.secret"] || null,
     redis,
     redisUrl: redis?.kind === "standalone" ? redis.url : null,
+    redisWaitMs: int("redis.wait.ms", 5000, 0, 120_000),
     bootstrapServers,
     kafka,
     produce: {

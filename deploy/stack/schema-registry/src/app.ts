@@ -94,7 +94,13 @@ export function createApp(registry: Registry, counter: RequestCounter): Hono {
     return reply(c, [...new Set(usage.map((r) => r.subject))]);
   });
 
-  app.get("/subjects", (c) => reply(c, registry.subjects(flag(c, "deleted"))));
+  app.get("/subjects", (c) => {
+    const prefix = c.req.query("subjectPrefix") ?? "";
+    return reply(
+      c,
+      registry.subjects(flag(c, "deleted")).filter((s) => s.startsWith(prefix)),
+    );
+  });
   app.get("/subjects/:subject/versions", (c) =>
     reply(c, registry.versions(c.req.param("subject"), flag(c, "deleted"))),
   );
@@ -133,6 +139,9 @@ export function createApp(registry: Registry, counter: RequestCounter): Hono {
     if (verbose) body.messages = problems;
     return reply(c, body);
   });
+
+  // Always READWRITE: the stand-in has no READONLY or IMPORT mode (tools ask before importing).
+  app.get("/mode", (c) => reply(c, { mode: "READWRITE" }));
 
   app.get("/config", (c) => reply(c, { compatibilityLevel: registry.config(null, true) }));
   app.put("/config", async (c) => reply(c, await updateConfig(registry, null, await jsonBody(c))));

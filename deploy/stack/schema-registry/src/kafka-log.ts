@@ -75,9 +75,17 @@ async function replay(options: KafkaLogOptions): Promise<LogEntry[]> {
       "group.id": "wharf-schema-registry-replay",
       "enable.auto.commit": false,
       "client.id": "wharf-schema-registry",
+      // The end is where librdkafka says so, not offset high-1: compaction and control records
+      // leave offsets without a record.
+      "enable.partition.eof": true,
     },
     { "auto.offset.reset": "earliest" },
   );
+  let atEnd = false;
+  consumer.on("partition.eof", (eof) => {
+    if (eof.offset >= endOffset) atEnd = true;
+  });
+  let endOffset = Number.MAX_SAFE_INTEGER;
   await promised((cb) => consumer.connect({}, cb));
   try {
     const deadline = Date.now() + (options.timeoutMs ?? 30_000);
@@ -93,9 +101,12 @@ async function replay(options: KafkaLogOptions): Promise<LogEntry[]> {
     }
     const entries: LogEntry[] = [];
     if (offsets.highOffset <= offsets.lowOffset) return entries;
+    endOffset = offsets.highOffset;
+    // consume(n) waits for n records or this long: short, so the last partial batch is not a wait.
+    consumer.setDefaultConsumeTimeout(50);
     consumer.assign([{ topic: options.topic, partition: 0, offset: offsets.lowOffset }]);
     let next = offsets.lowOffset;
-    while (next < offsets.highOffset) {
+    while (next < offsets.highOffset && !atEnd) {
       if (Date.now() > deadline) throw operationTimeout(`replay of ${options.topic} stopped at offset ${next}`);
       const messages: Message[] = await promised((cb) => consumer.consume(500, cb));
       for (const message of messages) {
@@ -121,7 +132,8 @@ async function openProducer(options: KafkaLogOptions): Promise<Kafka.Producer> {
     "message.timeout.ms": DELIVERY_TIMEOUT_MS,
   });
   await promised((cb) => producer.connect({}, cb));
-  producer.setPollInterval(10);
+  // Delivery reports as soon as they come (a write waits for its ack), not on a poll timer.
+  producer.setPollInBackground(true);
   return producer;
 }
 

@@ -106,7 +106,7 @@ export function createConsumerHost(
       if (draining) throw serviceUnavailable("This node is shutting down; retry.");
       const k = key(settings.group, settings.name);
       const record: InstanceRecord = { settings, subscription: { kind: "none" }, epoch: 1 };
-      const unavailable = directory.unavailableReason();
+      const unavailable = await directory.whenAvailable();
       if (unavailable) throw serviceUnavailable(`${unavailable}: consumers cannot be created until it returns.`);
       const claimed = await directory.create(config.id, record).catch((error: Error) => {
         throw serviceUnavailable(`Consumer directory unavailable: ${error.message}`);

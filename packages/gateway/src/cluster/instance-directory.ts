@@ -34,6 +34,8 @@ export interface InstanceDirectory {
   readonly distributed: boolean;
   /** Null when healthy; otherwise why consumer requests cannot be served now. */
   unavailableReason(): string | null;
+  /** Waits, up to redis.wait.ms, until the directory is reachable; null then, else why not. */
+  whenAvailable(): Promise<string | null>;
   /**
    * True for a short while after Redis came back: a Redis restarted without persistence has lost
    * every record until the owners re-publish theirs, so "not found" is not yet an answer.
@@ -63,6 +65,7 @@ export function createMemoryDirectory(): InstanceDirectory {
   return {
     distributed: false,
     unavailableReason: () => null,
+    whenAvailable: async () => null,
     recovering: () => false,
     onReconnect: () => {},
     async create(_node, record) {

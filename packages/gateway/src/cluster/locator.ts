@@ -16,12 +16,23 @@ export interface Locator {
   forget(group: string, name: string): void;
 }
 
-/** How long a non-owner remembers an instance's owner, saving a Redis round trip per forward. */
+/** How long a non-owner trusts a remembered owner, saving a Redis round trip per forward. */
 const OWNER_CACHE_MS = 1000;
+/**
+ * Owners remembered beyond that, as a last resort while Redis is away: an owner keeps serving its
+ * instances without Redis, so a forward to it still works through a reconnect or a Sentinel
+ * failover (if it moved meanwhile, the old owner answers a retriable 503). The oldest go first.
+ */
+const REMEMBERED_OWNERS = 10_000;
 
 export function createLocator(nodeId: string, directory: InstanceDirectory, host: ConsumerHost): Locator {
   const adopting = new Map<string, Promise<Location>>();
   const owners = new Map<string, { address: string; until: number }>();
+  const remember = (k: string, address: string) => {
+    owners.delete(k);
+    owners.set(k, { address, until: Date.now() + OWNER_CACHE_MS });
+    if (owners.size > REMEMBERED_OWNERS) owners.delete(owners.keys().next().value as string);
+  };
 
   const adopt = async (group: string, name: string): Promise<Location> => {
     const result = await directory.adopt(nodeId, group, name);
@@ -45,13 +56,24 @@ export function createLocator(nodeId: string, directory: InstanceDirectory, host
       if (local && !local.closed) return { local };
       if (host.draining) throw serviceUnavailable("This node is shutting down; retry.");
       if (!directory.distributed) throw consumerInstanceNotFound();
-      const unavailable = directory.unavailableReason();
-      if (unavailable) throw serviceUnavailable(`${unavailable}: consumer requests cannot be routed until it returns.`);
       const k = `${group}\u0000${name}`;
-      const cached = owners.get(k);
-      if (allowForward && cached && cached.until > Date.now()) return { remote: cached.address };
+      const cached = allowForward ? owners.get(k) : undefined;
+      if (cached && cached.until > Date.now()) return { remote: cached.address };
+      if (directory.unavailableReason()) {
+        if (cached) return { remote: cached.address };
+        const unavailable = await directory.whenAvailable();
+        if (unavailable)
+          throw serviceUnavailable(`${unavailable}: consumer requests cannot be routed until it returns.`);
+      }
 
-      const location = await directory.lookup(group, name).catch(directoryFailure);
+      let location: Awaited<ReturnType<InstanceDirectory["lookup"]>>;
+      try {
+        location = await directory.lookup(group, name);
+      } catch (error) {
+        // The connection dropped under the lookup (a primary that just died): as above.
+        if (cached) return { remote: cached.address };
+        return directoryFailure(error);
+      }
       if (!location) {
         if (directory.recovering())
           throw serviceUnavailable("Consumer directory is recovering after a Redis restart; retry.");
@@ -60,11 +82,16 @@ export function createLocator(nodeId: string, directory: InstanceDirectory, host
       const { leaseOwner, ownerAddress } = location;
       if (leaseOwner && leaseOwner !== nodeId && ownerAddress) {
         if (allowForward) {
-          owners.set(k, { address: ownerAddress, until: Date.now() + OWNER_CACHE_MS });
+          remember(k, ownerAddress);
           return { remote: ownerAddress };
         }
         throw serviceUnavailable("Consumer instance is owned by another node; retry.");
       }
+      // Right after Redis came back, a lapsed lease or a missing node key may only mean that the
+      // owner could not renew while Redis was away (a failover longer than the lease): its next
+      // renewal restores them. Adopting now would move a live instance.
+      if (leaseOwner !== nodeId && directory.recovering())
+        throw serviceUnavailable("Consumer directory is recovering after a Redis restart; retry.");
       // The lease lapsed, its owner is no longer a live node, or it names this node (restarted).
       let pending = adopting.get(k);
       if (!pending) {

@@ -71,3 +71,32 @@ export function createRedisClient(connection: RedisConnection, options: RedisCli
 export function isCluster(client: RedisClient): client is Cluster {
   return client instanceof Cluster;
 }
+
+/**
+ * Waits for the client's next "ready" (its reconnect, or a Sentinel failover followed), bounded per
+ * caller: true once connected, false when `ms` passed first. One listener is shared by every
+ * caller waiting meanwhile, not one each.
+ */
+export function readyWaiter(client: RedisClient): (ms: number) => Promise<boolean> {
+  let next: Promise<true> | null = null;
+  return async (ms) => {
+    if (client.status === "ready") return true;
+    if (ms <= 0) return false;
+    next ??= new Promise<true>((resolve) => {
+      client.once("ready", () => {
+        next = null;
+        resolve(true);
+      });
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const elapsed = new Promise<boolean>((resolve) => {
+      // After an event-loop stall the timer may fire before "ready" is seen: ask the client itself.
+      timer = setTimeout(() => resolve(client.status === "ready"), ms);
+    });
+    try {
+      return await Promise.race([next, elapsed]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}

@@ -21,7 +21,7 @@ import type {
   InstanceRecord,
   LocalInstanceState,
 } from "./instance-directory.ts";
-import { createRedisClient, isCluster, type RedisClient } from "./redis-client.ts";
+import { createRedisClient, isCluster, type RedisClient, readyWaiter } from "./redis-client.ts";
 
 const PREFIX = "wharf:";
 /** How long a directory command may take before the request gets a retriable 503. */
@@ -127,6 +127,9 @@ export function createRedisDirectory(config: GatewayConfig, log: Logger, metrics
   redis.defineCommand("wharfRelease", { numberOfKeys: 1, lua: releaseScript });
   redis.defineCommand("wharfSaveSubscription", { numberOfKeys: 2, lua: saveSubscriptionScript });
 
+  const ready = readyWaiter(redis);
+  const unavailableReason = () => (redis.status === "ready" ? null : `Redis is unavailable (${redis.status})`);
+
   let lastError: string | null = null;
   redis.on("error", (error: Error) => {
     metrics.redisErrors.inc();
@@ -167,7 +170,8 @@ export function createRedisDirectory(config: GatewayConfig, log: Logger, metrics
 
   return {
     distributed: true,
-    unavailableReason: () => (redis.status === "ready" ? null : `Redis is unavailable (${redis.status})`),
+    unavailableReason,
+    whenAvailable: async () => ((await ready(config.redisWaitMs)) ? null : unavailableReason()),
     recovering: () => Date.now() - reconnectedAt < recoveryMs,
     onReconnect: (listener) => {
       reconnectListeners.push(listener);

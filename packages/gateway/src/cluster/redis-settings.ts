@@ -30,6 +30,7 @@ export const redisKeys = [
   "redis.sentinel.password",
   "redis.password",
   "redis.cluster.nodes",
+  "redis.wait.ms",
 ] as const;
 
 /** `host:port` or `[v6]:port`; null when it is neither. */

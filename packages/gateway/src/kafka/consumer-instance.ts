@@ -57,6 +57,7 @@ type RawConsumer = InstanceType<typeof Kafka.KafkaConsumer> & {
 const coordinatorBusy = new Set([14, 15, 16, -185]);
 const OFFSET_BEGINNING = -2;
 const OFFSET_END = -1;
+const partitionKey = (p: TopicPartition) => `${p.topic}\u0000${p.partition}`;
 
 const illegalState = (message: string) => new RestError(409, ErrorCode.IllegalState, `Illegal state: ${message}`);
 
@@ -88,6 +89,13 @@ export class ConsumerInstance {
   #closed = false;
   /** Where auto.offset.reset starts a partition: ListOffsets' -2 (earliest), -1 (latest), or null. */
   #resetTo: number | null = null;
+  /** Records the read under way has taken but not handed out yet (see #onRebalance). */
+  #collecting: ConsumedMessage[] | null = null;
+  /** Rebalances seen, and per partition the last one that revoked or assigned it. */
+  #rebalances = 0;
+  #rebalancedAt = new Map<string, number>();
+  /** #rebalances when #forgetRevoked last asked librdkafka what the group assigned. */
+  #heldCheckedAt = -1;
   /** Most bytes a poll ahead of the next read takes (consumer.prefetch.max.bytes). */
   #aheadBytes = 0;
   /** A failure met by a poll ahead, handed to the next read. */
@@ -111,6 +119,8 @@ export class ConsumerInstance {
         "max.poll.interval.ms": config.consumer.instanceTimeoutMs + 60_000,
         ...(settings.autoOffsetReset ? { "auto.offset.reset": settings.autoOffsetReset } : {}),
         queue_non_empty_cb: () => poller?.signal(),
+        // The binding then reports each rebalance ("rebalance" below) and assigns as librdkafka would.
+        rebalance_cb: true,
       } as Kafka.ConsumerGlobalConfig) as RawConsumer;
     } catch (error) {
       throw new RestError(
@@ -122,6 +132,7 @@ export class ConsumerInstance {
     poller = new QueuePoller(consumer);
     const instance = new ConsumerInstance(settings, consumer, poller);
     instance.#aheadBytes = config.consumer.prefetchMaxBytes;
+    consumer.on("rebalance", (_event, partitions) => instance.#onRebalance(partitions));
     const reset = settings.autoOffsetReset ?? config.kafka.consumer["auto.offset.reset"] ?? "latest";
     instance.#resetTo = ["earliest", "smallest", "beginning"].includes(reset)
       ? OFFSET_BEGINNING
@@ -310,20 +321,21 @@ export class ConsumerInstance {
   /**
    * A client that got records is likely to ask again at once: one poll runs while the answer is
    * on its way, so the next read finds records here instead of waiting for the libuv threadpool
-   * and the binding. Only for assigned partitions: a group rebalance can move subscribed ones
-   * between reads, and records taken ahead would then be handed out by their former owner. At
-   * most consumer.prefetch.max.bytes (by the last answer's record size) are taken ahead.
+   * and the binding. They wait in the buffer like any record a read left, so a rebalance drops
+   * those of the partitions it moved (#onRebalance, #poll). At most consumer.prefetch.max.bytes
+   * (by the last answer's record size) are taken ahead, which bounds what an abandoned instance
+   * holds beyond librdkafka's own prefetch.
    */
   #pollAhead(last: ConsumedMessage[], maxBytes: number): void {
-    if (this.subscription.kind !== "assignment" || this.#buffer.length > 0) return;
+    if (this.subscription.kind === "none" || this.#buffer.length > 0) return;
     let bytes = 0;
     for (const m of last) bytes += messageSize(m);
     const average = Math.max(1, bytes / last.length);
     const count = Math.max(1, Math.min(pollSize(maxBytes), Math.floor(this.#aheadBytes / average)));
     void this.#serial(async () => {
-      if (this.subscription.kind !== "assignment" || this.#buffer.length > 0) return;
+      if (this.subscription.kind === "none" || this.#buffer.length > 0) return;
       try {
-        const polled = await this.#poller.poll(count);
+        const polled = await this.#poll(count);
         if (polled.length > 0) this.#buffer = this.#buffer.concat(polled);
       } catch (error) {
         this.#aheadError = error;
@@ -378,7 +390,22 @@ export class ConsumerInstance {
       throw error;
     }
     const deadline = Date.now() + timeoutMs;
-    let out: ConsumedMessage[] = [];
+    const out: ConsumedMessage[] = [];
+    this.#collecting = out;
+    try {
+      return await this.#collectInto(out, deadline, maxBytes, minBytes, gone);
+    } finally {
+      this.#collecting = null;
+    }
+  }
+
+  async #collectInto(
+    out: ConsumedMessage[],
+    deadline: number,
+    maxBytes: number,
+    minBytes: number | null,
+    gone?: AbortSignal,
+  ): Promise<ConsumedMessage[]> {
     let bytes = 0;
     const threshold = minBytes ?? 1;
     // A poll that came back full may have left more queued in librdkafka: take it in this answer
@@ -398,16 +425,14 @@ export class ConsumerInstance {
         }
         bytes += size;
       }
-      if (taken === buffer.length && out.length === 0) {
-        out = buffer;
-        this.#buffer = [];
-      } else if (taken > 0) {
+      if (taken > 0) {
+        // `out` stays the same array: a rebalance during the read filters it in place.
         for (let i = 0; i < taken; i++) out.push(buffer[i] as ConsumedMessage);
         this.#buffer = taken === buffer.length ? [] : buffer.slice(taken);
       }
       if (full || (out.length > 0 && bytes >= threshold && !more) || Date.now() >= deadline || gone?.aborted) break;
       const wanted = pollSize(maxBytes - bytes);
-      const polled = await this.#poller.poll(wanted);
+      const polled = await this.#poll(wanted);
       more = polled.length === wanted && bytes < maxBytes;
       if (polled.length > 0) {
         this.#buffer = this.#buffer.length === 0 ? polled : this.#buffer.concat(polled);
@@ -417,6 +442,40 @@ export class ConsumerInstance {
       await this.#poller.waitForData(deadline);
     }
     return out;
+  }
+
+  /**
+   * A partition revoked or assigned (again) starts over from the group's committed offset, for
+   * this instance or another: what this instance still holds of it is stale. Buffered records of
+   * it would otherwise be handed out after its new owner had read and committed past them (the
+   * fault suite saw a group's records delivered again below its commit), and a no-body commit
+   * would write a position from before the rebalance. Dropped, they are read again from the
+   * committed offset by whoever holds the partition now.
+   */
+  #onRebalance(partitions: TopicPartition[]): void {
+    this.#rebalances++;
+    const touched = new Set(partitions.map(partitionKey));
+    for (const key of touched) {
+      this.#rebalancedAt.set(key, this.#rebalances);
+      this.#delivered.delete(key);
+    }
+    const fresh = (m: ConsumedMessage) => !touched.has(partitionKey(m));
+    this.#buffer = this.#buffer.filter(fresh);
+    const collecting = this.#collecting;
+    if (collecting) collecting.splice(0, collecting.length, ...collecting.filter(fresh));
+  }
+
+  /**
+   * One poll. A rebalance reported while it ran means it may have returned records of the old
+   * assignment (librdkafka hands them out before the rebalance): those of the partitions that
+   * rebalance touched are dropped. Records of a new assignment cannot be among them: it is only
+   * fetched once the binding has assigned it, after the report.
+   */
+  async #poll(count: number): Promise<ConsumedMessage[]> {
+    const before = this.#rebalances;
+    const polled = await this.#poller.poll(count);
+    if (this.#rebalances === before) return polled;
+    return polled.filter((m) => (this.#rebalancedAt.get(partitionKey(m)) ?? 0) <= before);
   }
 
   #markDelivered(messages: ConsumedMessage[]): void {
@@ -454,9 +513,16 @@ export class ConsumerInstance {
   #forgetRevoked(): void {
     if (this.#delivered.size === 0) return;
     // librdkafka's assignment() is a synchronous round trip to its main thread (milliseconds of
-    // a blocked event loop on a busy machine, on every read); after assign() the partitions held
-    // are the ones given, which no rebalance changes.
-    const partitions = this.subscription.kind === "assignment" ? this.subscription.partitions : this.assignments();
+    // a blocked event loop on a busy machine): not asked on every read. After assign() the
+    // partitions held are the ones given; a subscription's change only with a rebalance.
+    let partitions: TopicPartition[];
+    if (this.subscription.kind === "assignment") {
+      partitions = this.subscription.partitions;
+    } else {
+      if (this.subscription.kind !== "none" && this.#heldCheckedAt === this.#rebalances) return;
+      this.#heldCheckedAt = this.#rebalances;
+      partitions = this.assignments();
+    }
     const held = new Set(partitions.map((p) => `${p.topic}\u0000${p.partition}`));
     for (const key of this.#delivered.keys()) if (!held.has(key)) this.#delivered.delete(key);
   }

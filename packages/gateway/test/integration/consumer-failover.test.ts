@@ -105,7 +105,7 @@ describe("consumer failover", () => {
     );
   });
 
-  it("answers 503 while Redis is away, keeps producing, and recovers when it returns", async () => {
+  it("routes to known owners or answers 503 while Redis is away, keeps producing, and recovers when it returns", async () => {
     const topic = await createTopic(unique("redis"));
     const consumer = await createConsumer(lbUrl(), unique("g"), "c1", { format: "json" });
     expect((await instanceCall(consumer, "POST", "/subscription", { topics: [topic] })).status).toBe(204);
@@ -115,11 +115,13 @@ describe("consumer failover", () => {
       await sleep(500);
       // Produce does not need Redis.
       await produceNumbers(topic, 0, 10);
-      // Round-robin: every node answers consumer calls with a clear 503 (or serves its own instance).
+      // Round-robin: a node serves its own instance, forwards to the owner it last saw (an owner
+      // needs no Redis to serve), or, knowing none, answers a clear 503 after redis.wait.ms.
       const answers = await Promise.all([0, 1, 2].map(() => instanceCall(consumer, "GET", "/subscription")));
-      const unavailable = answers.filter((a) => a.status === 503);
-      expect(unavailable.length).toBeGreaterThanOrEqual(1);
-      expect(unavailable[0]?.json.message).toMatch(/Redis/);
+      for (const answer of answers) {
+        expect([200, 503]).toContain(answer.status);
+        if (answer.status === 503) expect(answer.json.message).toMatch(/Redis/);
+      }
       const create = await call("POST", `${lbUrl()}/consumers/${unique("g")}`, {
         headers: { "content-type": V2 },
         body: {},

@@ -102,7 +102,7 @@ describe("Redis idempotency store", () => {
   const answer = { status: 200, contentType: "application/json", body: Buffer.from('{"ok":true}') };
 
   it("lets one claimer hold a key, releases it, and keeps the answer only for the holder", async () => {
-    const store = createRedisStore({ kind: "standalone", url: stack().redis as string }, silentLogger);
+    const store = createRedisStore({ kind: "standalone", url: stack().redis as string }, silentLogger, 5000);
     try {
       const key = unique("store");
       const first = await store.claim(key, "fp", 5000);
@@ -129,7 +129,7 @@ describe("Redis idempotency store", () => {
   });
 
   it("lets a claim whose holder stopped renewing lapse", async () => {
-    const store = createRedisStore({ kind: "standalone", url: stack().redis as string }, silentLogger);
+    const store = createRedisStore({ kind: "standalone", url: stack().redis as string }, silentLogger, 5000);
     try {
       const key = unique("lapse");
       expect((await store.claim(key, "fp", 50)).kind).toBe("claimed");

@@ -16,6 +16,7 @@ import {
   reportLines,
   sendDeclared,
 } from "./produce-helpers.ts";
+import { startGateway } from "./security-helpers.ts";
 
 const MiB = 1024 * 1024;
 const LIMIT = 16 * MiB; // request.max.bytes default
@@ -140,16 +141,23 @@ describe("v2 produce refuses bad requests", () => {
   });
 
   it("answers schema formats without a schema registry with 422", async () => {
-    const topic = await createTopic(unique("err-v2-avro"), 1);
-    const headers = { "content-type": "application/vnd.kafka.avro.v2+json" };
-    const named = await produceV2(topic, { value_schema: '"string"', records: [{ value: "a" }] }, { headers });
-    expect([named.status, named.json]).toEqual([
-      422,
-      { error_code: 42206, message: "Payload error. Schema Registry must be configured when using schemas." },
-    ]);
-    const unnamed = await produceV2(topic, { records: [{ value: "a" }] }, { headers });
-    expect([unnamed.status, unnamed.json.error_code]).toEqual([422, 42207]);
-    await expectNothingWritten(topic);
+    // The stack's gateways have a registry; this one (in-process) is configured without.
+    const lone = await startGateway({});
+    try {
+      const topic = await createTopic(unique("err-v2-avro"), 1);
+      const headers = { "content-type": "application/vnd.kafka.avro.v2+json" };
+      const base = lone.url;
+      const named = await produceV2(topic, { value_schema: '"string"', records: [{ value: "a" }] }, { headers, base });
+      expect([named.status, named.json]).toEqual([
+        422,
+        { error_code: 42206, message: "Payload error. Schema Registry must be configured when using schemas." },
+      ]);
+      const unnamed = await produceV2(topic, { records: [{ value: "a" }] }, { headers, base });
+      expect([unnamed.status, unnamed.json.error_code]).toEqual([422, 42207]);
+      await expectNothingWritten(topic, 0, base);
+    } finally {
+      await lone.close();
+    }
   });
 
   it("answers a body over request.max.bytes with 413, declared or chunked", async () => {
@@ -223,10 +231,13 @@ describe("v3 produce refuses bad requests", () => {
       ],
       ['{"key":{"type":"STRING","data":5}}', { error_code: 400, message: "Bad Request: data=5 is not a string." }],
       [
+        // No type with a registry configured: the subject's latest schema, and this topic has none.
         '{"value":{"data":"untyped"}}',
         {
           error_code: 422,
-          message: "Error: 42206 : Payload error. Schema Registry must be configured when using schemas.",
+          message: expect.stringMatching(
+            /^Error: 42207 : Error serializing message\. Error when fetching latest schema version\. subject = (err-v3-inband-.*-value)\nSubject '\1' not found\./,
+          ),
         },
       ],
       [

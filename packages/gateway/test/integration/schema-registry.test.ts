@@ -18,6 +18,7 @@ import {
 } from "@confluentinc/schemaregistry";
 import { describe, expect, inject, it } from "vitest";
 import { startSchemaRegistry, stopSchemaRegistry } from "../../../../deploy/stack/index.ts";
+import { createTopic, readTopic } from "./helpers.ts";
 import { decodeWithPython, encodeWithPython } from "./wire-decode.ts";
 
 const stack = inject("stack");
@@ -324,6 +325,27 @@ describe("schema registry stand-in answers with Confluent's codes", () => {
     expect((await call("GET", `/subjects/${subject}/versions?deleted=true`)).body).toEqual([1]);
     expect((await call("DELETE", `/subjects/${subject}?permanent=true`)).body).toEqual([1]);
     expect((await call("GET", `/subjects?deleted=true`)).body).not.toContain(subject);
+  });
+});
+
+describe("the stack's gateways", () => {
+  it("are pointed at the stand-in: an Avro produce registers there and Python decodes the record", async () => {
+    const topic = await createTopic(`wired-${run}`, 1);
+    const response = await fetch(`${stack.lb}/topics/${topic}`, {
+      method: "POST",
+      headers: { "content-type": "application/vnd.kafka.avro.v2+json" },
+      body: JSON.stringify({
+        value_schema: JSON.stringify(orderV1),
+        records: [{ value: { id: "w-1", total: 1.5, note: null } }],
+      }),
+    });
+    const body = (await response.json()) as { value_schema_id: number };
+    expect(response.status).toBe(200);
+    expect((await call("GET", `/subjects/${topic}-value/versions/latest`)).body.id).toBe(body.value_schema_id);
+    const [record] = await readTopic(topic, 1);
+    expect(await decodeWithPython(registry, "avro", [record?.value as Buffer])).toEqual([
+      { schema_id: body.value_schema_id, value: { id: "w-1", total: 1.5, note: null } },
+    ]);
   });
 });
 

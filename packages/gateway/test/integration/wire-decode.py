@@ -4,6 +4,8 @@ Reads JSON lines on stdin and answers one JSON line each on stdout:
 
   {"registry": url, "format": "avro|jsonschema|protobuf", "bytes": "<base64 record value>"}
     -> {"schema_id": n, "value": <decoded>}          (or {"error": "..."})
+  (optional: "topic": t, "key": true to decode a record key: they only name the subject the
+  deserializers pass to the registry; the writer's schema comes from the id in the bytes)
 
   {"op": "encode", "registry": url, "format": "avro|jsonschema", "topic": t, "schema": "<schema text>", "value": v}
   {"op": "encode", "registry": url, "format": "protobuf", "topic": t, "schema_id": n, "message": "pkg.Msg", "value": v}
@@ -112,7 +114,8 @@ def decode(request):
     sr = client(request["registry"])
     data = base64.b64decode(request["bytes"])
     fmt = request["format"]
-    ctx = SerializationContext(request.get("topic", "wire-decode"), MessageField.VALUE)
+    field = MessageField.KEY if request.get("key") else MessageField.VALUE
+    ctx = SerializationContext(request.get("topic", "wire-decode"), field)
     if fmt == "avro":
         schema_id = SchemaId("AVRO")
         schema_id.from_bytes(io.BytesIO(data))

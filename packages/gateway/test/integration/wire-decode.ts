@@ -52,14 +52,19 @@ function unwrap(answers: Record<string, unknown>[]): Record<string, unknown>[] {
   return answers;
 }
 
-/** Decodes Kafka record values (magic byte, schema id, payload) with confluent_kafka's deserializers. */
+/**
+ * Decodes Kafka record values (magic byte, schema id, payload) with confluent_kafka's
+ * deserializers. `topic` and `key` only name the subject the deserializers pass along; the
+ * writer's schema is the one the id in the bytes names.
+ */
 export async function decodeWithPython(
   registryUrl: string,
   format: WireFormat,
   values: Buffer[],
+  options: { topic?: string; key?: boolean } = {},
 ): Promise<Array<{ schema_id: number; value: unknown }>> {
   const answers = await runWireScript(
-    values.map((value) => ({ registry: registryUrl, format, bytes: value.toString("base64") })),
+    values.map((value) => ({ registry: registryUrl, format, bytes: value.toString("base64"), ...options })),
   );
   return unwrap(answers).map((a) => ({ schema_id: a.schema_id as number, value: a.value }));
 }

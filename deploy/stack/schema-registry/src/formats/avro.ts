@@ -22,13 +22,21 @@ class AvroSchema implements ParsedSchema {
       this.type.createResolver(writer.type);
       return [];
     } catch (error) {
-      return [`{errorType:'READER_CANNOT_READ_WRITER', description:'${errorText(error)}'}`];
+      return [`{errorType:'${errorType(errorText(error))}', description:'${errorText(error)}'}`];
     }
   }
 
   render(): string | null {
     return null;
   }
+}
+
+/** Confluent's names for the Avro incompatibilities avsc reports (by its messages). */
+function errorType(message: string): string {
+  if (message.includes("default-less")) return "READER_FIELD_MISSING_DEFAULT_VALUE";
+  if (message.includes("no alias found")) return "NAME_MISMATCH";
+  // avsc says "cannot read X as Y" for every other mismatch (types, enum symbols, fixed sizes).
+  return "TYPE_MISMATCH";
 }
 
 function parseJson(text: string, what: string): unknown {

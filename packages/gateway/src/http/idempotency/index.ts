@@ -21,7 +21,7 @@ export interface Idempotency {
 
 export function createIdempotency(config: GatewayConfig, log: Logger, metrics: Metrics): Idempotency {
   const store = config.redis
-    ? createRedisStore(config.redis, log)
+    ? createRedisStore(config.redis, log, config.redisWaitMs)
     : createMemoryStore({ maxBytes: config.idempotency.memoryMaxBytes });
   const middleware = createIdempotencyMiddleware({
     store,

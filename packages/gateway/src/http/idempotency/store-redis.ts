@@ -7,7 +7,7 @@
  * never both claim a key, and a node whose lease lapsed cannot overwrite the next holder.
  */
 import { randomUUID } from "node:crypto";
-import { createRedisClient, type RedisClient } from "../../cluster/redis-client.ts";
+import { createRedisClient, type RedisClient, readyWaiter } from "../../cluster/redis-client.ts";
 import type { RedisConnection } from "../../cluster/redis-settings.ts";
 import { withDeadline } from "../../deadline.ts";
 import type { Logger } from "../../log.ts";
@@ -21,7 +21,6 @@ import {
 } from "./store.ts";
 
 const PREFIX = "wharf:idem:";
-const CONNECT_WAIT_MS = 1000;
 
 // KEYS: key. ARGV: pending value, lease ms. Returns the value held, or false after claiming it.
 const claimScript = `
@@ -54,7 +53,7 @@ interface IdempotencyCommands {
   wharfIdemRelease(key: string, pending: string): Promise<number>;
 }
 
-/** A keyed request waits for Redis at most about a second, then is refused as retriable. */
+/** One command on a connected client; a slower Redis gets the keyed request refused as retriable. */
 const COMMAND_TIMEOUT_MS = 1000;
 
 function createClient(connection: RedisConnection, log: Logger): RedisClient & IdempotencyCommands {
@@ -80,40 +79,31 @@ function createClient(connection: RedisConnection, log: Logger): RedisClient & I
   return redis;
 }
 
-export function createRedisStore(connection: RedisConnection, log: Logger): IdempotencyStore {
+/**
+ * `waitMs` (redis.wait.ms): how long a keyed request waits for Redis to be reachable, over all its
+ * commands' tries, before it is refused with a retriable 503.
+ */
+export function createRedisStore(connection: RedisConnection, log: Logger, waitMs: number): IdempotencyStore {
   const redis = createClient(connection, log);
+  const ready = readyWaiter(redis);
 
   /**
-   * Without an offline queue a command sent while the client (re)connects fails at once: a keyed
-   * request waits up to a second for the connection instead, so a node's first requests after
-   * start and a Redis restart's reconnect are served rather than refused.
+   * Without an offline queue a command sent while the client (re)connects fails at once. A keyed
+   * request waits for the connection instead, and a command whose connection dropped under it
+   * (the primary died; Sentinel names the next one) is sent again once the client is back: so a
+   * node's first requests, a Redis restart and a failover are served rather than refused. Every
+   * script is safe to repeat: each compares against the caller's own token (see claim).
    */
-  let connecting: Promise<void> | null = null;
-  const connected = (): Promise<void> => {
-    if (redis.status === "ready") return Promise.resolve();
-    // One wait shared by every request arriving meanwhile (one listener, not one each).
-    connecting ??= new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        redis.off("ready", onReady);
-        reject(new StoreUnavailableError("Redis is not connected"));
-      }, CONNECT_WAIT_MS);
-      const onReady = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      redis.once("ready", onReady);
-    }).finally(() => {
-      connecting = null;
-    });
-    return connecting;
-  };
-
   const run = async <T>(command: () => Promise<T>): Promise<T> => {
-    await connected();
-    try {
-      return await withDeadline(command(), COMMAND_TIMEOUT_MS, "Redis command");
-    } catch (error) {
-      throw new StoreUnavailableError((error as Error).message);
+    const until = Date.now() + waitMs;
+    for (;;) {
+      if (!(await ready(until - Date.now()))) throw new StoreUnavailableError("Redis is not connected");
+      try {
+        return await withDeadline(command(), COMMAND_TIMEOUT_MS, "Redis command");
+      } catch (error) {
+        // A slow reply on a live connection is not a reconnect to wait for.
+        if (redis.status === "ready" || Date.now() >= until) throw new StoreUnavailableError((error as Error).message);
+      }
     }
   };
 
@@ -123,7 +113,8 @@ export function createRedisStore(connection: RedisConnection, log: Logger): Idem
     async claim(key, fingerprint, leaseMs): Promise<ClaimResult> {
       const token = `P|${randomUUID()}|${fingerprint}`;
       const held = await run(() => redis.wharfIdemClaim(PREFIX + key, token, leaseMs));
-      if (held === null) return { kind: "claimed", token };
+      // Its own token: a first try ran before its connection dropped, and this is the repeat.
+      if (held === null || held === token) return { kind: "claimed", token };
       if (held.startsWith("P|")) return { kind: "in-flight", fingerprint: held.slice(held.indexOf("|", 2) + 1) };
       const done = decodeDone(held.slice(2));
       return { kind: "done", fingerprint: done.fingerprint, answer: done.answer };

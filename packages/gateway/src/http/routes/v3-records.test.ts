@@ -212,6 +212,10 @@ describe("v3Error", () => {
       error_code: 422,
       message: "Error: 42206 : Payload error. Schema Registry must be configured when using schemas.",
     });
+    expect(v3Error(new RestError(422, 42207, "Error serializing message. what\nregistry says"))).toEqual({
+      error_code: 422,
+      message: "Error: 42207 : Error serializing message. what\nregistry says",
+    });
     expect(v3Error(new RestError(422, 422, "Unrecognized field: x"))).toEqual({
       error_code: 422,
       message: "Unrecognized field: x",

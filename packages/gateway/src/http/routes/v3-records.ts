@@ -288,13 +288,13 @@ const resultData = (type: string, schema: ResolvedSchema | null | undefined, byt
 /**
  * An in-band error (streaming report or records:batch failure), as REST Proxy's StreamingResponse
  * maps it: a constraint violation (422 with a specific code) keeps 422 and moves its code into
- * the message, `Error: 42206 : ...`; the message stops at its first line.
+ * the message, `Error: 42206 : ...`, whole (a registry's refusal follows on its second line, as
+ * REST Proxy's mapper keeps it); any other message stops at its first line.
  */
 export function v3Error(error: unknown): { error_code: number; message: string } {
   if (!(error instanceof RestError)) return { error_code: ErrorCode.Internal, message: "Internal Server Error" };
-  const message = error.message.split("\n", 1)[0] as string;
   if (error.status === 422 && error.errorCode !== 422) {
-    return { error_code: 422, message: `Error: ${error.errorCode} : ${message}` };
+    return { error_code: 422, message: `Error: ${error.errorCode} : ${error.message}` };
   }
-  return { error_code: error.errorCode, message };
+  return { error_code: error.errorCode, message: error.message.split("\n", 1)[0] as string };
 }
