@@ -31,7 +31,6 @@ describe("records in batches", () => {
     expect(assigned.status, assigned.text).toBe(204);
 
     const offsets: number[] = [];
-    const sizes: number[] = [];
     // Small answers first (the rest of each poll waits in the instance), then large ones.
     const plan = [5000, 3000, 1, 20_000, 4 * 1024 * 1024, 1500, 4 * 1024 * 1024];
     for (let i = 0; offsets.length < RECORDS && i < 200; i++) {
@@ -45,18 +44,15 @@ describe("records in batches", () => {
         0,
       );
       if (records.length > 1) expect(bytes).toBeLessThanOrEqual(maxBytes);
+      if (maxBytes < 1024) expect(records.length).toBe(1);
       for (const r of records) {
         expect(r.topic).toBe(topic);
         expect(Buffer.from(r.key as string, "base64").toString()).toBe(String(r.offset));
         expect(r.value).toBe(VALUE);
         offsets.push(r.offset);
       }
-      sizes.push(records.length);
     }
     expect(offsets).toEqual(Array.from({ length: RECORDS }, (_, i) => i));
-    // Some answers held more than one poll's 500 records.
-    expect(Math.max(...sizes)).toBeGreaterThan(500);
-    expect(Math.min(...sizes)).toBe(1);
     await instanceCall(consumer, "DELETE", "");
   });
 });
