@@ -8,7 +8,7 @@
  * With `--idle N` it first measures what an instance that nobody reads costs the gateway: N
  * instances assigned to the filled topic (`--idle-mode backlog`: librdkafka prefetches up to
  * consumer.prefetch.max.bytes into each), to an empty one (`empty`), or to the filled one and read
- * once each (`read-once`: also holding what was taken ahead of a next read); the gateway's RSS
+ * once each (`read-once`: what a client that read once and left costs); the gateway's RSS
  * growth per instance once it settles. Use a fresh gateway for each mode (an allocator keeps what
  * deleted instances freed). `--rounds 0` skips the throughput rounds.
  *
@@ -83,7 +83,7 @@ async function settledRss(pid: number): Promise<number> {
 
 /**
  * RSS growth per instance of `count` instances assigned to `onTopic` that nobody reads, or that
- * were read once (`readOnce`: one GET each, then abandoned, holding whatever was taken ahead).
+ * were read once (`readOnce`: one GET each, then abandoned).
  */
 async function idleCost(onTopic: string, count: number, readOnce = false): Promise<number> {
   if (gatewayPid === null) throw new Error("--idle needs --gateway-pid");

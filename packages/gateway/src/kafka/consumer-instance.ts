@@ -96,10 +96,6 @@ export class ConsumerInstance {
   #rebalancedAt = new Map<string, number>();
   /** #rebalances when #forgetRevoked last asked librdkafka what the group assigned. */
   #heldCheckedAt = -1;
-  /** Most bytes a poll ahead of the next read takes (consumer.prefetch.max.bytes). */
-  #aheadBytes = 0;
-  /** A failure met by a poll ahead, handed to the next read. */
-  #aheadError: unknown = null;
 
   private constructor(settings: ConsumerSettings, consumer: RawConsumer, poller: QueuePoller) {
     this.settings = settings;
@@ -131,7 +127,6 @@ export class ConsumerInstance {
     }
     poller = new QueuePoller(consumer);
     const instance = new ConsumerInstance(settings, consumer, poller);
-    instance.#aheadBytes = config.consumer.prefetchMaxBytes;
     consumer.on("rebalance", (_event, partitions) => instance.#onRebalance(partitions));
     const reset = settings.autoOffsetReset ?? config.kafka.consumer["auto.offset.reset"] ?? "latest";
     instance.#resetTo = ["earliest", "smallest", "beginning"].includes(reset)
@@ -313,34 +308,8 @@ export class ConsumerInstance {
       this.#buffer.unshift(...out.slice(admitted));
       const delivered = out.slice(0, admitted);
       this.#markDelivered(delivered);
-      if (delivered.length > 0) this.#pollAhead(delivered, maxBytes);
       return delivered;
     });
-  }
-
-  /**
-   * A client that got records is likely to ask again at once: one poll runs while the answer is
-   * on its way, so the next read finds records here instead of waiting for the libuv threadpool
-   * and the binding. They wait in the buffer like any record a read left, so a rebalance drops
-   * those of the partitions it moved (#onRebalance, #poll). At most consumer.prefetch.max.bytes
-   * (by the last answer's record size) are taken ahead, which bounds what an abandoned instance
-   * holds beyond librdkafka's own prefetch.
-   */
-  #pollAhead(last: ConsumedMessage[], maxBytes: number): void {
-    if (this.subscription.kind === "none" || this.#buffer.length > 0) return;
-    let bytes = 0;
-    for (const m of last) bytes += messageSize(m);
-    const average = Math.max(1, bytes / last.length);
-    const count = Math.max(1, Math.min(pollSize(maxBytes), Math.floor(this.#aheadBytes / average)));
-    void this.#serial(async () => {
-      if (this.subscription.kind === "none" || this.#buffer.length > 0) return;
-      try {
-        const polled = await this.#poll(count);
-        if (polled.length > 0) this.#buffer = this.#buffer.concat(polled);
-      } catch (error) {
-        this.#aheadError = error;
-      }
-    }).catch(() => {});
   }
 
   /**
@@ -383,11 +352,6 @@ export class ConsumerInstance {
   ): Promise<ConsumedMessage[]> {
     if (this.subscription.kind === "none") {
       throw illegalState("Consumer is not subscribed to any topics or assigned any partitions");
-    }
-    if (this.#aheadError !== null) {
-      const error = this.#aheadError;
-      this.#aheadError = null;
-      throw error;
     }
     const deadline = Date.now() + timeoutMs;
     const out: ConsumedMessage[] = [];

@@ -1,7 +1,7 @@
 /**
- * GET records in large and small batches: what one answer holds follows max_bytes whatever was
- * polled ahead or left over, and a backlog read through answers of every size comes out once, in
- * order, with nothing skipped.
+ * GET records in large and small batches: what one answer holds follows max_bytes whatever a
+ * poll brought or an earlier read left over, and a backlog read through answers of every size
+ * comes out once, in order, with nothing skipped.
  */
 import { describe, expect, it } from "vitest";
 import { createConsumer, instanceCall, readRecords } from "./consumer-helpers.ts";
