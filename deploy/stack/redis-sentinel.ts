@@ -14,6 +14,8 @@ export const MASTER_NAME = "wharf";
 /** Sentinels that must agree a primary is down before one of them fails it over. */
 const QUORUM = 2;
 const DOWN_AFTER_MS = 1000;
+/** The sentinels' bound on one failover attempt (`failover-timeout`). */
+const FAILOVER_TIMEOUT_MS = 10_000;
 
 export interface RedisNodeState extends ProcessRef {
   port: number;
@@ -45,10 +47,18 @@ export function sentinelInfo(state: RedisSentinelState): RedisSentinelInfo {
   };
 }
 
-/** The gateway settings that point at the sentinels (instead of WHARF_REDIS_URL). */
+/**
+ * The gateway settings that point at the sentinels (instead of WHARF_REDIS_URL). `redis.wait.ms`
+ * covers what the README asks of it: the sentinels' down-after time plus a whole failover
+ * attempt, so a request that needs Redis rides out a failover that a busy machine slows down.
+ */
 export function sentinelGatewayEnv(state: RedisSentinelState): Record<string, string> {
   const info = sentinelInfo(state);
-  return { WHARF_REDIS_SENTINELS: info.sentinels, WHARF_REDIS_MASTER_NAME: info.masterName };
+  return {
+    WHARF_REDIS_SENTINELS: info.sentinels,
+    WHARF_REDIS_MASTER_NAME: info.masterName,
+    WHARF_REDIS_WAIT_MS: String(DOWN_AFTER_MS + FAILOVER_TIMEOUT_MS),
+  };
 }
 
 export function redisSentinelDir(dir: string): string {
@@ -107,7 +117,7 @@ export async function startRedisSentinel(
         `dir ${sentinelDir}`,
         `sentinel monitor ${MASTER_NAME} ${HOST} ${primaryPort} ${QUORUM}`,
         `sentinel down-after-milliseconds ${MASTER_NAME} ${DOWN_AFTER_MS}`,
-        `sentinel failover-timeout ${MASTER_NAME} 10000`,
+        `sentinel failover-timeout ${MASTER_NAME} ${FAILOVER_TIMEOUT_MS}`,
         `sentinel parallel-syncs ${MASTER_NAME} 1`,
         "",
       ].join("\n"),

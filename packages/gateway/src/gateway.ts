@@ -52,7 +52,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const producers = await createProducerPool(config, log, metrics, {
     explainMissingTopic: (topic) => topicAccessRefusal(admin, topic),
   });
-  const schemas = createSchemaSupport(config.schemaRegistry, metrics.schemaRegistryRequests);
+  const schemas = await createSchemaSupport(config.schemaRegistry, metrics.schemaRegistryRequests);
   const directory = config.redis ? createRedisDirectory(config, log, metrics) : createMemoryDirectory();
 
   let internalAddress: string | null = null;

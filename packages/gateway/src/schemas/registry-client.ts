@@ -3,8 +3,12 @@
  * caches) behind the few calls REST Proxy's SchemaManager makes. Every registry failure leaves
  * here as a RestError (registry-errors.ts), so no route sees an axios error.
  */
+import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
-import { type ClientConfig, type SchemaInfo, SchemaRegistryClient } from "@confluentinc/schemaregistry";
+// The client alone: the package's index also loads its KMS drivers (AWS, Azure, GCP, Vault SDKs),
+// which took 6.5 s against 2.2 s for this module on a busy 2-core machine, for nothing Wharf uses.
+import type { ClientConfig } from "@confluentinc/schemaregistry/dist/rest-service.js";
+import { type SchemaInfo, SchemaRegistryClient } from "@confluentinc/schemaregistry/dist/schemaregistry-client.js";
 import type { Counter } from "prom-client";
 import { badRequestException } from "../errors.ts";
 import { registryFailure } from "./registry-errors.ts";
@@ -70,6 +74,8 @@ export function createSchemaRegistry(config: SchemaRegistryConfig, requests: Cou
     if (config.bearer.identityPoolId) headers["Confluent-Identity-Pool-Id"] = config.bearer.identityPoolId;
   }
   const { tls } = config;
+  // Own agents, so close() can end their kept-alive sockets instead of leaving them to the global ones.
+  const httpAgent = new HttpAgent({ keepAlive: true });
   const httpsAgent = new HttpsAgent({
     keepAlive: true,
     ...(tls.ca ? { ca: tls.ca } : {}),
@@ -83,7 +89,7 @@ export function createSchemaRegistry(config: SchemaRegistryConfig, requests: Cou
     cacheCapacity: config.cacheCapacity,
     // Applies to every cache of the client, not only "latest"; ids re-fetched once a minute cost nothing.
     cacheLatestTtlSecs: config.latestCacheTtlSecs,
-    createAxiosDefaults: { timeout: config.requestTimeoutMs, headers, httpsAgent },
+    createAxiosDefaults: { timeout: config.requestTimeoutMs, headers, httpAgent, httpsAgent },
     ...(config.basicAuth
       ? { basicAuthCredentials: { credentialsSource: "USER_INFO", userInfo: config.basicAuth } }
       : {}),
@@ -160,6 +166,7 @@ export function createSchemaRegistry(config: SchemaRegistryConfig, requests: Cou
     },
     close() {
       client.close();
+      httpAgent.destroy();
       httpsAgent.destroy();
     },
   };

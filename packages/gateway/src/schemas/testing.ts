@@ -18,7 +18,7 @@ export interface FakeRegistry {
   /** Requests received, by "METHOD path" without the query. */
   requests: string[];
   /** Registers a schema directly; returns its id. */
-  register(subject: string, schema: string, schemaType?: string): number;
+  register(subject: string, schema: string, schemaType?: string, references?: unknown[]): number;
   /** Makes every request fail: a status answered, or "down" (connection destroyed). */
   fail(mode: number | "down" | null): void;
   /** Refuses registrations under a subject with Confluent's 409. */

@@ -19,7 +19,7 @@ beforeAll(async () => {
   registry = await startFakeRegistry();
   const config = parseConfig({ "bootstrap.servers": "unused:9092", "schema.registry.url": registry.url });
   const counter = new Counter({ name: "c", help: "h", labelNames: ["outcome"], registers: [new Registry()] });
-  schemas = createSchemaSupport(config.schemaRegistry, counter) as Schemas;
+  schemas = (await createSchemaSupport(config.schemaRegistry, counter)) as Schemas;
 });
 afterAll(async () => {
   schemas.close();

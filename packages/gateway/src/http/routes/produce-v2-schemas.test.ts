@@ -30,7 +30,7 @@ beforeAll(async () => {
     "schema.registry.request.timeout.ms": "2000",
   });
   counter = new Counter({ name: "sr_requests", help: "h", labelNames: ["outcome"], registers: [new Registry()] });
-  schemas = createSchemaSupport(config.schemaRegistry, counter) as Schemas;
+  schemas = (await createSchemaSupport(config.schemaRegistry, counter)) as Schemas;
   const pool: ProducerPool = {
     ready: true,
     inflightRecords: 0,

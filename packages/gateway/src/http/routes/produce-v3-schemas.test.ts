@@ -20,7 +20,7 @@ beforeAll(async () => {
   registry = await startFakeRegistry();
   const config = parseConfig({ "bootstrap.servers": "unused:9092", "schema.registry.url": registry.url });
   const counter = new Counter({ name: "c", help: "h", labelNames: ["outcome"], registers: [new Registry()] });
-  schemas = createSchemaSupport(config.schemaRegistry, counter) as Schemas;
+  schemas = (await createSchemaSupport(config.schemaRegistry, counter)) as Schemas;
   const pool: ProducerPool = {
     ready: true,
     inflightRecords: 0,

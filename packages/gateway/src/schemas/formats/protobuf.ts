@@ -45,12 +45,9 @@ export function compileProtobuf(text: string, references: Array<{ name: string; 
         throw new ConversionError(`Expect message object but got: ${JSON.stringify(data)}`);
       }
       const object = fromJson(first, data as Record<string, unknown>, firstName);
-      const body = first.encode(first.fromObject(object)).finish();
-      // Message indexes [0] travel as the single byte 0 (Confluent's short form).
-      const out = new Uint8Array(1 + body.length);
-      out[0] = 0;
-      out.set(body, 1);
-      return out;
+      // Message indexes [0] travel as the single byte 0 (Confluent's short form), written ahead
+      // of the message into the same buffer.
+      return first.encode(first.fromObject(object), protobuf.Writer.create().uint32(0)).finish();
     },
     decode(payload) {
       try {
@@ -133,7 +130,6 @@ function fieldsOf(type: protobuf.Type): Map<string, protobuf.Field> {
 
 const int32Types = new Set(["int32", "sint32", "sfixed32"]);
 const uint32Types = new Set(["uint32", "fixed32"]);
-const int64Types = new Set(["int64", "sint64", "sfixed64", "uint64", "fixed64"]);
 const base64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
 /** JsonFormat's checks of one JSON value against its field, as a protobufjs plain object. */
@@ -178,38 +174,47 @@ function fieldValue(field: protobuf.Field, value: unknown, where: string): unkno
     throw bad(`a value of enum ${resolved.name}`);
   }
   const t = field.type;
-  const numeric =
-    typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : NaN;
-  if (int32Types.has(t) || uint32Types.has(t)) {
-    const min = int32Types.has(t) ? -(2 ** 31) : 0;
-    const max = int32Types.has(t) ? 2 ** 31 - 1 : 2 ** 32 - 1;
-    if (!Number.isInteger(numeric) || numeric < min || numeric > max) throw bad(t);
-    return numeric;
+  switch (t) {
+    case "string":
+      if (typeof value !== "string") throw bad("a string");
+      return value;
+    case "bool":
+      if (typeof value !== "boolean") throw bad("a boolean");
+      return value;
+    case "bytes":
+      if (typeof value !== "string" || !base64.test(value)) throw bad("a base64 string");
+      return Buffer.from(value, "base64");
+    case "int64":
+    case "sint64":
+    case "sfixed64":
+    case "uint64":
+    case "fixed64": {
+      if (typeof value === "string" ? !/^-?\d+$/.test(value) : !Number.isInteger(value)) throw bad(t);
+      if ((t === "uint64" || t === "fixed64") && String(value).startsWith("-")) throw bad(t);
+      return typeof value === "string" ? value : String(value);
+    }
+    case "double":
+    case "float": {
+      if (value === "NaN" || value === "Infinity" || value === "-Infinity") return Number(value);
+      const n = numberOf(value);
+      if (!Number.isFinite(n)) throw bad(t);
+      return n;
+    }
+    default: {
+      if (!int32Types.has(t) && !uint32Types.has(t)) throw bad(t);
+      const n = numberOf(value);
+      const signed = int32Types.has(t);
+      if (!Number.isInteger(n) || n < (signed ? -(2 ** 31) : 0) || n > (signed ? 2 ** 31 - 1 : 2 ** 32 - 1)) {
+        throw bad(t);
+      }
+      return n;
+    }
   }
-  if (int64Types.has(t)) {
-    if (typeof value === "string" ? !/^-?\d+$/.test(value) : !Number.isInteger(value)) throw bad(t);
-    if ((t === "uint64" || t === "fixed64") && String(value).startsWith("-")) throw bad(t);
-    return typeof value === "string" ? value : String(value);
-  }
-  if (t === "double" || t === "float") {
-    if (value === "NaN" || value === "Infinity" || value === "-Infinity") return Number(value);
-    if (!Number.isFinite(numeric)) throw bad(t);
-    return numeric;
-  }
-  if (t === "bool") {
-    if (typeof value !== "boolean") throw bad("a boolean");
-    return value;
-  }
-  if (t === "string") {
-    if (typeof value !== "string") throw bad("a string");
-    return value;
-  }
-  if (t === "bytes") {
-    if (typeof value !== "string" || !base64.test(value)) throw bad("a base64 string");
-    return Buffer.from(value.replace(/-/g, "+").replace(/_/g, "/"), "base64");
-  }
-  throw bad(t);
 }
+
+/** A JSON number, or a string holding one (JsonFormat takes both for numeric fields). */
+const numberOf = (value: unknown): number =>
+  typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : Number.NaN;
 
 /** protobufjs's toObject (field names) into JsonFormat's printing (JSON names, no unset messages). */
 function toJson(type: protobuf.Type, object: Record<string, unknown>): Record<string, unknown> {
