@@ -61,6 +61,15 @@ const partitionKey = (p: TopicPartition) => `${p.topic}\u0000${p.partition}`;
 
 const illegalState = (message: string) => new RestError(409, ErrorCode.IllegalState, `Illegal state: ${message}`);
 
+/**
+ * Records to ask librdkafka for when `room` bytes are left in an answer: about one per KiB, at
+ * least what a poll always took (500) and at most 5,000. A poll only takes what is already
+ * queued, so asking for more than fits moves at most the prefetch into the read buffer.
+ */
+export function pollSize(room: number): number {
+  return Math.min(5000, Math.max(500, Math.ceil(room / 1024)));
+}
+
 export function messageSize(m: ConsumedMessage): number {
   return (m.key ? (typeof m.key === "string" ? Buffer.byteLength(m.key) : m.key.length) : 0) + (m.value?.length ?? 0);
 }
@@ -84,6 +93,8 @@ export class ConsumerInstance {
   #collecting: ConsumedMessage[] | null = null;
   /** Rebalances seen so far (a poll that overlapped one is checked, see #poll). */
   #rebalances = 0;
+  /** #rebalances when #forgetRevoked last asked librdkafka what the group assigned. */
+  #heldCheckedAt = -1;
 
   private constructor(settings: ConsumerSettings, consumer: RawConsumer, poller: QueuePoller) {
     this.settings = settings;
@@ -363,26 +374,37 @@ export class ConsumerInstance {
   ): Promise<ConsumedMessage[]> {
     let bytes = 0;
     const threshold = minBytes ?? 1;
+    // A poll that came back full may have left more queued in librdkafka: take it in this answer
+    // rather than in another request's round trip.
+    let more = false;
     for (;;) {
+      const buffer = this.#buffer;
+      let taken = 0;
       let full = false;
-      while (this.#buffer.length > 0) {
-        const next = this.#buffer[0] as ConsumedMessage;
-        const size = messageSize(next);
+      for (; taken < buffer.length; taken++) {
+        const size = messageSize(buffer[taken] as ConsumedMessage);
         // Unlike REST Proxy, a single record larger than max_bytes is still returned alone,
         // so it cannot block the partition forever.
-        if (out.length > 0 && bytes + size > maxBytes) {
+        if ((out.length > 0 || taken > 0) && bytes + size > maxBytes) {
           full = true;
           break;
         }
-        out.push(this.#buffer.shift() as ConsumedMessage);
         bytes += size;
       }
-      if (full || (out.length > 0 && bytes >= threshold) || Date.now() >= deadline || gone?.aborted) break;
-      const polled = await this.#poll();
+      if (taken > 0) {
+        // `out` stays the same array: a rebalance during the read filters it in place.
+        for (let i = 0; i < taken; i++) out.push(buffer[i] as ConsumedMessage);
+        this.#buffer = taken === buffer.length ? [] : buffer.slice(taken);
+      }
+      if (full || (out.length > 0 && bytes >= threshold && !more) || Date.now() >= deadline || gone?.aborted) break;
+      const wanted = pollSize(maxBytes - bytes);
+      const polled = await this.#poll(wanted);
+      more = polled.length === wanted && bytes < maxBytes;
       if (polled.length > 0) {
-        this.#buffer.push(...polled);
+        this.#buffer = this.#buffer.length === 0 ? polled : this.#buffer.concat(polled);
         continue;
       }
+      if (out.length > 0 && bytes >= threshold) break;
       await this.#poller.waitForData(deadline);
     }
     return out;
@@ -415,9 +437,9 @@ export class ConsumerInstance {
    * dropped (read again from the committed offset). Never the other way round: dropping records
    * of the current assignment would skip them.
    */
-  async #poll(): Promise<ConsumedMessage[]> {
+  async #poll(count: number): Promise<ConsumedMessage[]> {
     const before = this.#rebalances;
-    const polled = await this.#poller.poll();
+    const polled = await this.#poller.poll(count);
     if (this.#rebalances === before || polled.length === 0) return polled;
     const last = new Map<string, ConsumedMessage>();
     for (const m of polled) last.set(partitionKey(m), m);
@@ -437,8 +459,17 @@ export class ConsumerInstance {
   #markDelivered(messages: ConsumedMessage[]): void {
     if (messages.length === 0) return;
     const latest = new Map<string, TopicPartitionOffset>();
-    for (const m of messages) {
-      latest.set(`${m.topic}\u0000${m.partition}`, { topic: m.topic, partition: m.partition, offset: m.offset + 1 });
+    // Newest first, skipping runs of one partition (librdkafka hands them over in runs): one
+    // entry per partition, not a key string per record.
+    let topic: string | null = null;
+    let partition = -1;
+    for (let i = messages.length - 1; i >= 0; i--) {
+      const m = messages[i] as ConsumedMessage;
+      if (m.partition === partition && m.topic === topic) continue;
+      topic = m.topic;
+      partition = m.partition;
+      const key = `${topic}\u0000${partition}`;
+      if (!latest.has(key)) latest.set(key, { topic, partition, offset: m.offset + 1 });
     }
     for (const [key, value] of latest) this.#delivered.set(key, value);
     if (this.settings.autoCommit) {
@@ -459,7 +490,18 @@ export class ConsumerInstance {
    */
   #forgetRevoked(): void {
     if (this.#delivered.size === 0) return;
-    const held = new Set(this.assignments().map((p) => `${p.topic}\u0000${p.partition}`));
+    // librdkafka's assignment() is a synchronous round trip to its main thread (milliseconds of
+    // a blocked event loop on a busy machine): not asked on every read. After assign() the
+    // partitions held are the ones given; a subscription's change only with a rebalance.
+    let partitions: TopicPartition[];
+    if (this.subscription.kind === "assignment") {
+      partitions = this.subscription.partitions;
+    } else {
+      if (this.subscription.kind !== "none" && this.#heldCheckedAt === this.#rebalances) return;
+      this.#heldCheckedAt = this.#rebalances;
+      partitions = this.assignments();
+    }
+    const held = new Set(partitions.map((p) => `${p.topic}\u0000${p.partition}`));
     for (const key of this.#delivered.keys()) if (!held.has(key)) this.#delivered.delete(key);
   }
 

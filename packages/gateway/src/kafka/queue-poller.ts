@@ -35,11 +35,11 @@ export class QueuePoller {
     wake?.();
   }
 
-  /** What librdkafka has queued now (up to a batch), without waiting. */
-  poll(): Promise<Kafka.Message[]> {
+  /** What librdkafka has queued now (up to `count` records), without waiting. */
+  poll(count = POLL_BATCH): Promise<Kafka.Message[]> {
     this.#signalled = false;
     return new Promise((resolve, reject) =>
-      this.#consumer.consume(POLL_BATCH, (error, messages) => {
+      this.#consumer.consume(count, (error, messages) => {
         if (!error) return resolve(messages);
         // librdkafka reports transient conditions (coordinator or leader moved, broker down,
         // unknown topic during a rebalance) through consume and recovers by itself.

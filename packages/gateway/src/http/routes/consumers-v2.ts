@@ -21,6 +21,7 @@ import { parseIntegerQuery } from "../params.ts";
 import { consumerEventStream } from "../sse/consumer-stream.ts";
 import { guardEventStreamSocket, wantsEventStream } from "../sse/event-stream.ts";
 import type { StreamRegistry } from "../sse/streams.ts";
+import { renderBinaryRecords } from "./binary-records.ts";
 import { keyOf, schemaRecordReader } from "./consume-schema.ts";
 import {
   parseCreateRequest,
@@ -254,6 +255,9 @@ export function consumerRoutes({
     const messages = await instance.read(wait, cap, instance.settings.fetchMinBytes, gone);
     if (gone.aborted) metrics.consumerReadsAbandoned.inc();
     metrics.recordsConsumed.inc(messages.length);
+    if (format === "binary") {
+      return c.body(renderBinaryRecords(messages, withMetadata), 200, { "content-type": accepted });
+    }
     const records = messages.map((m) => toRecord(m, format, withMetadata));
     return c.body(JSON.stringify(records), 200, { "content-type": accepted });
   });
