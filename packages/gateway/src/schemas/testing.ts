@@ -17,6 +17,8 @@ export interface FakeRegistry {
   url: string;
   /** Requests received, by "METHOD path" without the query. */
   requests: string[];
+  /** The Authorization header of each request received (null when absent). */
+  authorizations: Array<string | null>;
   /** Registers a schema directly; returns its id. */
   register(subject: string, schema: string, schemaType?: string, references?: unknown[]): number;
   /** Makes every request fail: a status answered, or "down" (connection destroyed). */
@@ -40,6 +42,7 @@ export async function startFakeRegistry(): Promise<FakeRegistry> {
   const subjects = new Map<string, number[]>();
   const refused = new Set<string>();
   const requests: string[] = [];
+  const authorizations: Array<string | null> = [];
   let failure: number | "down" | null = null;
 
   const idOf = (schema: string, schemaType: string, references: unknown[]) => {
@@ -69,6 +72,7 @@ export async function startFakeRegistry(): Promise<FakeRegistry> {
   const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://x");
     requests.push(`${req.method} ${url.pathname}`);
+    authorizations.push(req.headers.authorization ?? null);
     const text = await body(req);
     const send = (status: number, payload: unknown) => {
       res.writeHead(status, { "content-type": "application/vnd.schemaregistry.v1+json" });
@@ -127,6 +131,7 @@ export async function startFakeRegistry(): Promise<FakeRegistry> {
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    authorizations,
     register,
     fail(mode) {
       failure = mode;
