@@ -1,4 +1,8 @@
-/** The registry client: credentials as configured, failover between URLs, and what it counts. */
+/** The registry client: credentials as configured, TLS, failover between URLs, and what it counts. */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Counter, Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../config.ts";
@@ -86,5 +90,106 @@ describe("schema registry client", () => {
       (e) => e instanceof RestError && e.status === 503 && e.headers["Retry-After"] === "1",
     );
     client.close();
+  });
+});
+
+describe("schema registry client over TLS", () => {
+  const dir = mkdtempSync(join(tmpdir(), "wharf-sr-tls-"));
+  const file = (name: string) => join(dir, name);
+  const openssl = (...args: string[]) => execFileSync("openssl", args, { stdio: "ignore" });
+  let tlsFake: FakeRegistry;
+
+  beforeAll(async () => {
+    // A throw-away CA signing the registry's certificate (127.0.0.1) and a client certificate.
+    openssl(
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=test CA",
+      "-keyout",
+      file("ca.key"),
+      "-out",
+      file("ca.pem"),
+    );
+    for (const [name, ext] of [
+      ["server", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"],
+      ["client", "extendedKeyUsage=clientAuth\n"],
+    ] as const) {
+      writeFileSync(file(`${name}.ext`), ext);
+      openssl(
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-subj",
+        `/CN=${name}`,
+        "-keyout",
+        file(`${name}.key`),
+        "-out",
+        file(`${name}.csr`),
+      );
+      openssl(
+        "x509",
+        "-req",
+        "-in",
+        file(`${name}.csr`),
+        "-CA",
+        file("ca.pem"),
+        "-CAkey",
+        file("ca.key"),
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-extfile",
+        file(`${name}.ext`),
+        "-out",
+        file(`${name}.pem`),
+      );
+    }
+    const read = (name: string) => readFileSync(file(name), "utf8");
+    tlsFake = await startFakeRegistry({ cert: read("server.pem"), key: read("server.key"), clientCa: read("ca.pem") });
+  });
+  afterAll(async () => {
+    await tlsFake?.close();
+  });
+
+  it("trusts the configured CA and presents the client certificate", async () => {
+    const id = tlsFake.register("tls-value", '"int"');
+    const client = createSchemaRegistry(
+      settings({
+        "schema.registry.url": tlsFake.url,
+        "schema.registry.ssl.ca.location": file("ca.pem"),
+        "schema.registry.ssl.certificate.location": file("client.pem"),
+        "schema.registry.ssl.key.location": file("client.key"),
+      }),
+      counter(),
+    );
+    expect((await client.byId(id)).schema).toBe('"int"');
+    client.close();
+  });
+
+  it("refuses the registry without the CA, and the registry refuses a client without a certificate", async () => {
+    const id = tlsFake.register("tls2-value", '"long"');
+    const cases: Array<Record<string, string>> = [
+      { "schema.registry.url": tlsFake.url },
+      { "schema.registry.url": tlsFake.url, "schema.registry.ssl.ca.location": file("ca.pem") },
+    ];
+    for (const props of cases) {
+      const client = createSchemaRegistry(
+        settings({ ...props, "schema.registry.request.timeout.ms": "2000" }),
+        counter(),
+      );
+      await expect(client.byId(id)).rejects.toSatisfy((e) => e instanceof RestError && e.status === 503);
+      client.close();
+    }
   });
 });
