@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { readStackInfo, type StackInfo, startStack, stopStack } from "../../deploy/stack/index.ts";
+import { check } from "./checker.ts";
 import { jsonLine, problems, table } from "./report.ts";
 import { runScenario, type ScenarioResult } from "./run.ts";
 import { findScenario, type RedisKind, SCENARIOS, type Scenario } from "./scenarios.ts";
@@ -123,9 +124,18 @@ async function main(argv: string[]): Promise<number> {
   const results: ScenarioResult[] = [];
   try {
     for (const scenario of ordered) {
-      const stack = await stackFor(scenario.redis);
-      log(`scenario ${scenario.name}: ${scenario.description}`);
-      const result = await runScenario(stack, scenario, { short, log });
+      let result: ScenarioResult;
+      try {
+        const stack = await stackFor(scenario.redis);
+        log(`scenario ${scenario.name}: ${scenario.description}`);
+        result = await runScenario(stack, scenario, { short, log });
+      } catch (error) {
+        if (error instanceof UsageError) throw error;
+        // A stack that would not start fails its scenarios; those already run keep their figures.
+        const message = error instanceof Error ? error.message : String(error);
+        log(`scenario ${scenario.name}: no stack: ${message}`);
+        result = notRun(scenario, `stack: ${message}`);
+      }
       results.push(result);
       if (values.history) {
         mkdirSync(values.history, { recursive: true });
@@ -144,6 +154,20 @@ async function main(argv: string[]): Promise<number> {
   const command = `pnpm faults ${argv.join(" ")}`.trim();
   process.stdout.write(`${values.json ? jsonLine(results, command) : table(results)}\n`);
   return results.every((r) => problems(r).length === 0) ? 0 : 1;
+}
+
+function notRun(scenario: Scenario, error: string): ScenarioResult {
+  return {
+    name: scenario.name,
+    description: scenario.description,
+    produceUnaffected: scenario.produceUnaffected === true,
+    topic: "",
+    durationMs: 0,
+    verdict: check([], []),
+    drained: false,
+    error,
+    evidence: { events: [], stored: [] },
+  };
 }
 
 main(process.argv.slice(2)).then(

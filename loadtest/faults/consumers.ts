@@ -4,6 +4,14 @@
  * owner): read, commit what was read, ask Kafka's committed positions back. A retriable answer is
  * retried; an instance that is gone (404) is created again under the same name and recorded as a
  * failure the client could not act on.
+ *
+ * A read that failed may still have been answered by the owner: a load balancer or a forwarding
+ * node that dies after the owner wrote the records loses them on the way, and the owner counts
+ * them as handed out, so a no-body commit would commit records the client never saw (the suite
+ * saw such skips after haproxy hard stops and gateway kills). A careful client therefore rewinds
+ * after a failed read: every partition of its assignment back to the group's committed offset
+ * (the beginning where nothing is committed; auto.offset.reset is earliest), before it reads or
+ * commits again. What it had read and not committed comes again, as at-least-once allows.
  */
 import type { History } from "./history.ts";
 import type { HttpClient, HttpOutcome } from "./http.ts";
@@ -63,6 +71,7 @@ function instanceClient(
   /** Partitions this instance has received records of: the ones whose committed positions it asks back. */
   const seen = new Set<number>();
   let uncommitted = false;
+  let rewind = false;
 
   /** Sends one call, recording a failure; the answer when it came with the `expected` status. */
   const attempt = async (
@@ -158,9 +167,55 @@ function instanceClient(
     history.add({ type: "commit", instance: name, startMs, endMs: history.now(), positions });
   };
 
+  /** Seeks the instance's assigned partitions back to the group's committed offsets; false when a call failed. */
+  const rewound = async (): Promise<boolean> => {
+    const json = { "content-type": V2, accept: V2 };
+    const assigned = await attempt(
+      "rewind",
+      { method: "GET", url: `${base}/assignments`, headers: json, timeoutMs: options.callTimeoutMs },
+      200,
+    );
+    if (!assigned) return false;
+    const partitions = (assigned.json as { partitions: Array<{ topic: string; partition: number }> }).partitions;
+    if (partitions.length === 0) return true;
+    const committed = await attempt(
+      "rewind",
+      { method: "GET", url: `${base}/offsets`, headers: json, body: { partitions }, timeoutMs: options.callTimeoutMs },
+      200,
+    );
+    if (!committed) return false;
+    const offsets = (committed.json as { offsets: Array<{ topic: string; partition: number; offset: number }> }).offsets
+      .filter((o) => o.offset >= 0)
+      .map(({ topic, partition, offset }) => ({ topic, partition, offset }));
+    const fresh = partitions.filter((p) => !offsets.some((o) => o.partition === p.partition && o.topic === p.topic));
+    const seeks: Array<[string, unknown]> = [];
+    if (offsets.length > 0) seeks.push(["positions", { offsets }]);
+    if (fresh.length > 0) seeks.push(["positions/beginning", { partitions: fresh }]);
+    for (const [path, body] of seeks) {
+      const sought = await attempt(
+        "rewind",
+        {
+          method: "POST",
+          url: `${base}/${path}`,
+          headers: { "content-type": V2 },
+          body,
+          timeoutMs: options.callTimeoutMs,
+        },
+        204,
+      );
+      if (!sought) return false;
+    }
+    return true;
+  };
+
   return {
     open,
     async step() {
+      if (rewind) {
+        if (!(await rewound())) return;
+        rewind = false;
+        uncommitted = false;
+      }
       const startMs = history.now();
       const answer = await attempt(
         "read",
@@ -172,7 +227,10 @@ function instanceClient(
         },
         200,
       );
-      if (!answer) return;
+      if (!answer) {
+        rewind = true;
+        return;
+      }
       const raw = answer.json as Array<{ partition: number; offset: number; value: unknown }>;
       const records = raw.map((r) => ({
         partition: r.partition,

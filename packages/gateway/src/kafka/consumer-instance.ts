@@ -82,9 +82,8 @@ export class ConsumerInstance {
   #resetTo: number | null = null;
   /** Records the read under way has taken but not handed out yet (see #onRebalance). */
   #collecting: ConsumedMessage[] | null = null;
-  /** Rebalances seen, and per partition the last one that revoked or assigned it. */
+  /** Rebalances seen so far (a poll that overlapped one is checked, see #poll). */
   #rebalances = 0;
-  #rebalancedAt = new Map<string, number>();
 
   private constructor(settings: ConsumerSettings, consumer: RawConsumer, poller: QueuePoller) {
     this.settings = settings;
@@ -232,6 +231,9 @@ export class ConsumerInstance {
       }
       for (const o of offsets) {
         this.#buffer = this.#buffer.filter((m) => m.topic !== o.topic || m.partition !== o.partition);
+        // A client that rewinds (its answer was lost on the way) must not have a no-body commit
+        // write the position it rewound from: the records after the seek are handed out again.
+        this.#delivered.delete(partitionKey(o));
         await new Promise<void>((resolve, reject) =>
           this.#consumer.seek(o, this.#kafkaTimeoutMs, (error) => (error ? reject(kafkaFailure(error)) : resolve())),
         );
@@ -411,10 +413,7 @@ export class ConsumerInstance {
   #onRebalance(partitions: TopicPartition[]): void {
     this.#rebalances++;
     const touched = new Set(partitions.map(partitionKey));
-    for (const key of touched) {
-      this.#rebalancedAt.set(key, this.#rebalances);
-      this.#delivered.delete(key);
-    }
+    for (const key of touched) this.#delivered.delete(key);
     const fresh = (m: ConsumedMessage) => !touched.has(partitionKey(m));
     this.#buffer = this.#buffer.filter(fresh);
     const collecting = this.#collecting;
@@ -422,16 +421,31 @@ export class ConsumerInstance {
   }
 
   /**
-   * One poll. A rebalance reported while it ran means it may have returned records of the old
-   * assignment (librdkafka hands them out before the rebalance): those of the partitions that
-   * rebalance touched are dropped. Records of a new assignment cannot be among them: it is only
-   * fetched once the binding has assigned it, after the report.
+   * One poll. When a rebalance was reported while it ran, its records may be from before the
+   * rebalance (librdkafka hands them out in the poll that serves a revoke) or from after it (a
+   * poll that waited for a busy threadpool and ran on the new assignment): librdkafka's position
+   * tells them apart. It is one past the last record handed out of the current assignment, and a
+   * rebalance that stops a partition resets it; records it is not past are from before and are
+   * dropped (read again from the committed offset). Never the other way round: dropping records
+   * of the current assignment would skip them.
    */
   async #poll(): Promise<ConsumedMessage[]> {
     const before = this.#rebalances;
     const polled = await this.#poller.poll();
-    if (this.#rebalances === before) return polled;
-    return polled.filter((m) => (this.#rebalancedAt.get(partitionKey(m)) ?? 0) <= before);
+    if (this.#rebalances === before || polled.length === 0) return polled;
+    const last = new Map<string, ConsumedMessage>();
+    for (const m of polled) last.set(partitionKey(m), m);
+    const stale = new Set<string>();
+    for (const [key, m] of last) {
+      let position: number | undefined;
+      try {
+        position = this.#consumer.position([{ topic: m.topic, partition: m.partition }])[0]?.offset;
+      } catch {
+        // Not assigned any more.
+      }
+      if (typeof position !== "number" || position <= m.offset) stale.add(key);
+    }
+    return stale.size === 0 ? polled : polled.filter((m) => !stale.has(partitionKey(m)));
   }
 
   #markDelivered(messages: ConsumedMessage[]): void {

@@ -19,7 +19,6 @@ import {
 import {
   type ConsumedRecord,
   consumeSchema,
-  contentType,
   deleteConsumer,
   expectProduced,
   FORMATS,
@@ -251,6 +250,30 @@ describe.each(FORMATS)("topic event stream, format=%s", (format) => {
   });
 });
 
+describe("topic event stream of records that are not in the wire format", () => {
+  it("sends them with a null value and an error, and goes on with the records after them", async () => {
+    const topic = await createTopic(unique("sch-sse-bad"), 1);
+    const [a, b] = RECORDS.avro;
+    const schemas = { value_schema: VALUE_SCHEMA.avro };
+    expectProduced(await produceSchemaV2(topic, "avro", { ...schemas, records: [{ value: a?.value }] }), 1);
+    expectProduced(await produceV2(topic, { records: [{ value: b64("not avro") }] }), 1);
+    expectProduced(await produceSchemaV2(topic, "avro", { ...schemas, records: [{ value: b?.value }] }), 1);
+    const stream = await SseConnection.open(`${lbUrl()}/topics/${topic}/stream?from=earliest&format=avro`);
+    try {
+      expect(stream.status).toBe(200);
+      const events = (await readEvents(stream, 3)).map((e) => JSON.parse(e.data));
+      expect(events.map((e) => e.offset)).toEqual([0, 1, 2]);
+      expect(events[0].value).toEqual(CONSUMED_VALUES.avro[0]);
+      expect(events[1].value).toBeNull();
+      expect(typeof events[1].error, JSON.stringify(events[1])).toBe("string");
+      expect(events[2].value).toEqual(CONSUMED_VALUES.avro[1]);
+      expect(events[2].error).toBeUndefined();
+    } finally {
+      stream.close();
+    }
+  });
+});
+
 describe("consumer instance event stream, format=avro", () => {
   it("decodes the records of an avro consumer instance", async () => {
     const topic = await createTopic(unique("sch-sse-cons"), 1);
@@ -276,18 +299,21 @@ describe("consumer instance event stream, format=avro", () => {
 });
 
 describe("consumer formats", () => {
-  it("creates consumers in each schema format and refuses an unknown one", async () => {
+  it("creates consumers in each schema format, case-insensitively, and refuses an unknown one with 422", async () => {
     const group = unique("g");
-    for (const format of FORMATS) {
+    for (const format of [...FORMATS, "AVRO"]) {
       const res = await call("POST", `${lbUrl()}/consumers/${group}`, {
         headers: { "content-type": "application/vnd.kafka.v2+json" },
         body: { name: format, format },
       });
       expect(res.status, res.text).toBe(200);
-      const deleted = await call("DELETE", `${lbUrl()}/consumers/${group}/instances/${format}`, {
-        headers: { "content-type": contentType(format) },
-      });
+      const deleted = await call("DELETE", `${lbUrl()}/consumers/${group}/instances/${format}`);
       expect(deleted.status).toBe(204);
     }
+    const unknown = await call("POST", `${lbUrl()}/consumers/${group}`, {
+      headers: { "content-type": "application/vnd.kafka.v2+json" },
+      body: { name: "x", format: "xml" },
+    });
+    expect(unknown.status, unknown.text).toBe(422);
   });
 });

@@ -207,3 +207,10 @@ export function comparable(value: unknown): unknown {
   }
   return value;
 }
+
+/** Requests the registry has answered so far (the stand-in's own counter, which leaves itself out). */
+export async function registryRequestCount(): Promise<number> {
+  const res = await registry("GET", "/_standin/metrics");
+  expect(res.status, res.text).toBe(200);
+  return res.json.requests as number;
+}

@@ -5,16 +5,20 @@
  * answer names and the registry files them under REST Proxy's subjects (`<topic>-key`, `<topic>-value`).
  */
 import { describe, expect, it } from "vitest";
-import { createTopic, readTopic, unique } from "./helpers.ts";
-import { DECODED_VALUES, KEY_SCHEMA, RECORDS, VALUE_SCHEMA } from "./schemas-fixtures.ts";
+import { createTopic, gatewayUrl, readTopic, unique } from "./helpers.ts";
+import { CONSUMED_VALUES, DECODED_VALUES, KEY_SCHEMA, RECORDS, VALUE_SCHEMA } from "./schemas-fixtures.ts";
 import {
   comparable,
+  consumeSchema,
+  deleteConsumer,
   expectProduced,
   FORMATS,
   lookUp,
   produceSchemaV2,
+  registryRequestCount,
   registryUrl,
   type SchemaFormat,
+  schemaConsumer,
   subjectsOfId,
   wireSchemaId,
 } from "./schemas-helpers.ts";
@@ -157,5 +161,44 @@ describe.each(FORMATS)("v2 produce, %s", (format) => {
     const [record] = await written(topic, 1);
     expect(record?.value).toBeNull();
     expect(wireSchemaId(record?.key ?? null)).toBe(res.json.key_schema_id);
+  });
+});
+
+describe("schema look-ups are cached", () => {
+  it("sends the registry nothing per request or record once a gateway has used a schema", async () => {
+    const base = gatewayUrl(1);
+    const topic = await createTopic(unique("sch-cache"), 1);
+    const records = RECORDS.avro.map(({ value }) => ({ value }));
+    const first = expectProduced(
+      await produceSchemaV2(topic, "avro", { value_schema: VALUE_SCHEMA.avro, records }, { base }),
+      records.length,
+    );
+    // The first request by id may look the id up once (the schema by id, then its version under the subject).
+    const byId = { value_schema_id: first.json.value_schema_id, records };
+    expectProduced(await produceSchemaV2(topic, "avro", byId, { base }), records.length);
+    const before = await registryRequestCount();
+    for (let i = 0; i < 10; i++) {
+      const many = Array.from({ length: 50 }, (_, k) => records[k % records.length]);
+      expectProduced(
+        await produceSchemaV2(topic, "avro", { value_schema: VALUE_SCHEMA.avro, records: many }, { base }),
+        50,
+      );
+      expectProduced(
+        await produceSchemaV2(topic, "avro", { value_schema_id: first.json.value_schema_id, records: many }, { base }),
+        50,
+      );
+    }
+    // 1,000 records in 20 requests, the schema inline in half of them: not one registry request.
+    expect(await registryRequestCount()).toBe(before);
+
+    // Decoding them all: the writer's schema fetched by id at most once per gateway, not per record.
+    const consumer = await schemaConsumer(topic, "avro", unique("g"), base);
+    try {
+      const read = await consumeSchema(consumer, "avro", 2 * records.length + 1000, 60_000);
+      expect(read.at(-1)?.value).toEqual(CONSUMED_VALUES.avro[1]);
+    } finally {
+      await deleteConsumer(consumer);
+    }
+    expect(await registryRequestCount()).toBeLessThanOrEqual(before + 1);
   });
 });
