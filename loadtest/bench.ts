@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { compare, type RunInfo, toJsonLine, toText } from "./report.ts";
+import { guardRun } from "./run-guard.ts";
 import { type PhaseResult, runScenario, SCENARIOS, type ScenarioName } from "./scenarios.ts";
 import { defaultStackDir, openTarget, type Target } from "./target.ts";
 
@@ -135,13 +136,7 @@ async function main(): Promise<number> {
     closing ??= target ? target.close() : Promise.resolve();
     return closing;
   };
-  const abort = (why: string, code: number) => {
-    log(`${why}: stopping what this run started`);
-    void cleanup().finally(() => process.exit(code));
-  };
-  process.once("SIGINT", () => abort("interrupted", 130));
-  process.once("SIGTERM", () => abort("terminated", 143));
-  setTimeout(() => abort(`still running after ${WATCHDOG_MS / 60_000} min`, 1), WATCHDOG_MS).unref();
+  guardRun(cleanup, log, WATCHDOG_MS);
 
   const startedAt = new Date().toISOString();
   const loadAvgStart = loadavg();

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type StackInfo, startStack, stopStack } from "../deploy/stack/index.ts";
 import type { ScenarioContext } from "./phase.ts";
+import { guardRun } from "./run-guard.ts";
 import { RECORDS_PER_REQUEST, type SchemaPhase, schemaPhases } from "./schema-scenario.ts";
 import { openTarget, type Target } from "./target.ts";
 
@@ -199,13 +200,7 @@ async function main(): Promise<number> {
     })();
     return closing;
   };
-  const abort = (why: string, code: number) => {
-    log(`${why}: stopping what this run started`);
-    void cleanup().finally(() => process.exit(code));
-  };
-  process.once("SIGINT", () => abort("interrupted", 130));
-  process.once("SIGTERM", () => abort("terminated", 143));
-  setTimeout(() => abort(`still running after ${WATCHDOG_MS / 60_000} min`, 1), WATCHDOG_MS).unref();
+  guardRun(cleanup, log, WATCHDOG_MS);
 
   const startedAt = new Date().toISOString();
   const loadAvgStart = loadavg();
