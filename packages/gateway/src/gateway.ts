@@ -20,6 +20,7 @@ import { createKafkaAdmin } from "./kafka/admin-client.ts";
 import { createProducerPool } from "./kafka/producer-pool.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
+import { createKafkaReadiness } from "./readiness.ts";
 import { createSchemaSupport } from "./schemas/index.ts";
 import { createSecurity, securityEnabled } from "./security/index.ts";
 
@@ -38,6 +39,8 @@ export interface GatewayOptions {
 }
 
 const READINESS_CACHE_MS = 1000;
+/** How long a node that reached Kafka stays ready while its pings go unanswered (readiness.ts). */
+const KAFKA_UNREACHABLE_GRACE_MS = 5000;
 const MAX_CONSUMER_WAIT_MS = 300_000;
 
 const urlOf = (address: AddressInfo, scheme = "http") =>
@@ -64,19 +67,15 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       : null;
 
   let closing = false;
-  let readiness: { at: number; reason: string | null } = { at: 0, reason: "starting" };
+  const kafkaReadiness = createKafkaReadiness({
+    ping: () => producers.ping(2000),
+    intervalMs: READINESS_CACHE_MS,
+    graceMs: KAFKA_UNREACHABLE_GRACE_MS,
+  });
   const notReadyReason = async (): Promise<string | null> => {
     if (closing) return "shutting down";
     if (!producers.ready) return "producers not connected";
-    if (Date.now() - readiness.at < READINESS_CACHE_MS) return readiness.reason;
-    let reason: string | null = null;
-    try {
-      await producers.ping(2000);
-    } catch (error) {
-      reason = `Kafka unreachable: ${(error as Error).message}`;
-    }
-    readiness = { at: Date.now(), reason };
-    return reason;
+    return kafkaReadiness.problem();
   };
 
   const streams = createStreamRegistry(config.stream, metrics);

@@ -301,7 +301,7 @@ export class ConsumerInstance {
       let admitted = out.length;
       if (admit && out.length > 0) {
         try {
-          admitted = await admit(out);
+          admitted = await this.#holding(out, () => admit(out));
         } catch (error) {
           this.#buffer.unshift(...out);
           throw error;
@@ -338,7 +338,7 @@ export class ConsumerInstance {
       if (out.length === 0) return;
       let result: { taken: number; delivered: ConsumedMessage[] } | null = null;
       try {
-        result = await accept(out);
+        result = await this.#holding(out, async () => accept(out));
       } finally {
         this.#buffer.unshift(...out.slice(result?.taken ?? 0));
         if (result) this.#markDelivered(result.delivered);
@@ -408,6 +408,20 @@ export class ConsumerInstance {
       await this.#poller.waitForData(deadline);
     }
     return out;
+  }
+
+  /**
+   * Runs `use` on records taken but not handed out yet; one that waits (a schema format fetching
+   * schemas) lets rebalances run meanwhile, and they drop the stale records from `out` in place,
+   * as they do while the records are collected.
+   */
+  async #holding<T>(out: ConsumedMessage[], use: () => Promise<T>): Promise<T> {
+    this.#collecting = out;
+    try {
+      return await use();
+    } finally {
+      this.#collecting = null;
+    }
   }
 
   /**

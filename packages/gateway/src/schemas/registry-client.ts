@@ -59,7 +59,7 @@ const info = (s: RegistrySchema): SchemaInfo => ({
 });
 
 const toRegistrySchema = (i: SchemaInfo): RegistrySchema => ({
-  schemaType: ((i.schemaType ?? "AVRO").toUpperCase() as SchemaType) || "AVRO",
+  schemaType: (i.schemaType || "AVRO").toUpperCase() as SchemaType,
   schema: i.schema,
   references: i.references ?? [],
 });

@@ -23,7 +23,8 @@ const REGISTRY_INVALID_SCHEMA = 42201;
 const REGISTRY_FORBIDDEN = 40301;
 
 export function registryFailure(error: unknown, what: string): RestError {
-  if (error instanceof RestError && !isRegistryAnswer(error)) return error;
+  // Already a Wharf error (its class, not the Confluent client's RestError of the same name).
+  if (error instanceof RestError) return error;
   if (!isRegistryAnswer(error)) {
     // No answer at all: connection refused, DNS, TLS, the request timeout.
     const detail = error instanceof Error ? error.message || error.name : String(error);

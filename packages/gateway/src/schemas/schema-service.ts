@@ -118,7 +118,8 @@ export function createSchemas(config: SchemaRegistryConfig, registry: SchemaRegi
     if (!pending) {
       pending = (async () => {
         const schema = await registry.byId(id);
-        const format = formatOfType[schema.schemaType] ?? "avro";
+        const format = formatOfType[schema.schemaType];
+        if (!format) throw invalidSchema(`schema ${id} is of type ${schema.schemaType}, which has no embedded format`);
         byId.set(id, { format, codec: compile(format, schema.schema, await referencesOf(schema)) });
       })().finally(() => loading.delete(id));
       loading.set(id, pending);

@@ -3,7 +3,8 @@
  * Registry API the gateway's client calls, with Confluent's shapes and error codes. The stack's
  * real stand-in lives in deploy/stack/schema-registry; this one only fakes the boundary.
  */
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type IncomingMessage, type RequestListener, type Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 
 interface Stored {
@@ -17,6 +18,8 @@ export interface FakeRegistry {
   url: string;
   /** Requests received, by "METHOD path" without the query. */
   requests: string[];
+  /** The Authorization header of each request received (null when absent). */
+  authorizations: Array<string | null>;
   /** Registers a schema directly; returns its id. */
   register(subject: string, schema: string, schemaType?: string, references?: unknown[]): number;
   /** Makes every request fail: a status answered, or "down" (connection destroyed). */
@@ -35,11 +38,19 @@ const body = (req: IncomingMessage) =>
     req.on("end", () => resolve(text));
   });
 
-export async function startFakeRegistry(): Promise<FakeRegistry> {
+/** TLS for the fake: its certificate and key, and a CA that client certificates must chain to. */
+export interface FakeTls {
+  cert: string;
+  key: string;
+  clientCa?: string;
+}
+
+export async function startFakeRegistry(tls?: FakeTls): Promise<FakeRegistry> {
   const byId = new Map<number, Stored>();
   const subjects = new Map<string, number[]>();
   const refused = new Set<string>();
   const requests: string[] = [];
+  const authorizations: Array<string | null> = [];
   let failure: number | "down" | null = null;
 
   const idOf = (schema: string, schemaType: string, references: unknown[]) => {
@@ -66,9 +77,10 @@ export async function startFakeRegistry(): Promise<FakeRegistry> {
     };
   };
 
-  const server: Server = createServer(async (req, res) => {
+  const handler: RequestListener = async (req, res) => {
     const url = new URL(req.url ?? "/", "http://x");
     requests.push(`${req.method} ${url.pathname}`);
+    authorizations.push(req.headers.authorization ?? null);
     const text = await body(req);
     const send = (status: number, payload: unknown) => {
       res.writeHead(status, { "content-type": "application/vnd.schemaregistry.v1+json" });
@@ -121,12 +133,23 @@ export async function startFakeRegistry(): Promise<FakeRegistry> {
       }
     }
     send(404, { error_code: 404, message: "HTTP 404 Not Found" });
-  });
+  };
+  const server: Server = tls
+    ? createHttpsServer(
+        {
+          cert: tls.cert,
+          key: tls.key,
+          ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
+        },
+        handler,
+      )
+    : createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${tls ? "https" : "http"}://127.0.0.1:${port}`,
     requests,
+    authorizations,
     register,
     fail(mode) {
       failure = mode;

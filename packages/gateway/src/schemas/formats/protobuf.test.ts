@@ -40,7 +40,7 @@ describe("protobuf codec", () => {
         blob: "AQI=",
         price: 1.5,
         rush: true,
-        at: { seconds: "10", nanos: 5 },
+        at: "1970-01-01T00:00:10.000000005Z",
         email: "a@b.c",
       }),
     );
@@ -106,6 +106,37 @@ describe("protobuf codec", () => {
       "text",
     ];
     for (const value of bad) expect(() => codec.encode(value), JSON.stringify(value)).toThrow(ConversionError);
+  });
+
+  it("takes and prints Timestamp, Duration and the wrappers in JsonFormat's JSON forms", () => {
+    const wk = compileProtobuf(`syntax = "proto3";
+import "google/protobuf/timestamp.proto";
+import "google/protobuf/duration.proto";
+import "google/protobuf/wrappers.proto";
+message E {
+  google.protobuf.Timestamp at = 1;
+  google.protobuf.Duration took = 2;
+  google.protobuf.Int64Value count = 3;
+  google.protobuf.StringValue name = 4;
+  repeated google.protobuf.Timestamp seen = 5;
+}`);
+    const json = {
+      at: "2024-02-29T12:00:00.123Z",
+      took: "-1.500s",
+      count: "12",
+      name: "n",
+      seen: ["2024-02-29T13:00:00+01:00"],
+    };
+    expect(wk.decode(Buffer.from(wk.encode(json)))).toEqual({
+      at: "2024-02-29T12:00:00.123Z",
+      took: "-1.500s",
+      count: "12",
+      name: "n",
+      seen: ["2024-02-29T12:00:00Z"],
+    });
+    expect(() => wk.encode({ at: "yesterday" })).toThrow(ConversionError);
+    expect(() => wk.encode({ took: "5m" })).toThrow(ConversionError);
+    expect(() => wk.encode({ count: "x" })).toThrow(ConversionError);
   });
 
   it("refuses .proto text protobufjs cannot parse, or one without a message", () => {

@@ -6,10 +6,12 @@
  *
  * protobufjs's fromObject is more forgiving than JsonFormat (it takes unknown fields and turns
  * "abc" into 0 for an int32), so each value is first checked against its field here, and renamed
- * from its JSON name to the field's name; protobufjs then does the encoding.
+ * from its JSON name to the field's name; protobufjs then does the encoding. Timestamp, Duration
+ * and the wrappers take JsonFormat's special JSON forms (protobuf-well-known.ts).
  */
 import protobuf from "protobufjs";
 import { type Codec, ConversionError, SchemaParseError } from "./codec.ts";
+import { hasJsonForm, wellKnownFromJson, wellKnownToJson } from "./protobuf-well-known.ts";
 
 export function compileProtobuf(text: string, references: Array<{ name: string; schema: string }> = []): Codec {
   let first: protobuf.Type;
@@ -164,6 +166,10 @@ function fieldValue(field: protobuf.Field, value: unknown, where: string): unkno
   const bad = (expected: string) =>
     new ConversionError(`Expect ${expected} for ${where} but got: ${JSON.stringify(value)}`);
   const resolved = field.resolvedType;
+  if (resolved instanceof protobuf.Type && hasJsonForm(resolved.fullName)) {
+    const valueField = resolved.fields.value as protobuf.Field;
+    return wellKnownFromJson(resolved.fullName, value, where, (v) => fieldValue(valueField, v, `${where}.value`));
+  }
   if (resolved instanceof protobuf.Type) {
     if (typeof value !== "object" || value === null || Array.isArray(value)) throw bad("a message object");
     return fromJson(resolved, value as Record<string, unknown>, resolved.fullName.replace(/^\./, ""));
@@ -223,7 +229,14 @@ function toJson(type: protobuf.Type, object: Record<string, unknown>): Record<st
     const value = object[field.name];
     if (value === undefined || value === null) continue;
     const nested = field.resolvedType instanceof protobuf.Type ? field.resolvedType : null;
-    if (nested && field.map) {
+    if (nested && hasJsonForm(nested.fullName)) {
+      const print = (v: unknown) => wellKnownToJson(nested.fullName, v as Record<string, unknown>);
+      out[field.jsonName] = field.map
+        ? Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, print(v)]))
+        : field.repeated
+          ? (value as unknown[]).map(print)
+          : print(value);
+    } else if (nested && field.map) {
       const map: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(value as Record<string, unknown>)) map[k] = toJson(nested, v as never);
       out[field.jsonName] = map;
