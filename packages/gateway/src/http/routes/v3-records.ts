@@ -234,8 +234,16 @@ export function serialize(data: V3Data | null): { bytes: Buffer | null; type: V3
 /** Serializes a record read by readV3Record, in REST Proxy's order: partition, key, value. */
 export function encodeV3Record(request: V3Request, topic: string): V3Record {
   if (request.partition !== null && request.partition < 0) throw partitionNotFound();
-  const key = serialize(request.key);
-  const value = serialize(request.value);
+  return v3Record(request, topic, serialize(request.key), serialize(request.value));
+}
+
+/** The record to produce from a request and its serialized key and value (with or without schemas). */
+export function v3Record(
+  request: V3Request,
+  topic: string,
+  key: { bytes: Buffer | null; type: V3Record["keyType"] },
+  value: { bytes: Buffer | null; type: V3Record["valueType"] },
+): V3Record {
   return {
     topic,
     partition: request.partition,

@@ -14,6 +14,7 @@ import {
   type V3Record,
   type V3Request,
   type V3SchemaType,
+  v3Record,
 } from "./v3-records.ts";
 
 const formatOfType: Record<V3SchemaType, SchemaFormat> = {
@@ -56,16 +57,5 @@ export async function encodeV3SchemaRecord(request: V3Request, topic: string, sc
   if (request.partition !== null && request.partition < 0) throw partitionNotFound();
   const key = await side(schemas, topic, request.key, true);
   const value = await side(schemas, topic, request.value, false);
-  return {
-    topic,
-    partition: request.partition,
-    key: key.bytes,
-    value: value.bytes,
-    headers: request.headers,
-    timestamp: request.timestamp,
-    keyType: key.type,
-    valueType: value.type,
-    keySchema: key.schema,
-    valueSchema: value.schema,
-  };
+  return { ...v3Record(request, topic, key, value), keySchema: key.schema, valueSchema: value.schema };
 }
