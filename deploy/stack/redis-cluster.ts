@@ -7,7 +7,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { createPortAllocator, HOST } from "./ports.ts";
 import { runCommand, type Spawned, spawnDetached, stopProcess, tailFile, waitUntil } from "./processes.ts";
-import { ping } from "./redis.ts";
+import { ping, serverArgs } from "./redis.ts";
 import { redisCli } from "./redis-sentinel.ts";
 
 export interface RedisClusterHandle {
@@ -37,26 +37,15 @@ export async function startRedisCluster(dir: string, masters = 3, timeoutMs = 30
       const child = spawnDetached({
         command: "redis-server",
         args: [
-          "--port",
-          String(port),
+          ...serverArgs(port, nodeDir),
           "--cluster-port",
           String(busPort),
-          "--bind",
-          HOST,
           "--cluster-enabled",
           "yes",
           "--cluster-config-file",
           join(nodeDir, "nodes.conf"),
           "--cluster-node-timeout",
           "2000",
-          "--save",
-          "",
-          "--appendonly",
-          "no",
-          "--daemonize",
-          "no",
-          "--dir",
-          nodeDir,
         ],
         logFile,
       });

@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import { StackError } from "./errors.ts";
 import { HOST, type PortAllocator } from "./ports.ts";
 import { type ProcessRef, runCommand, type Spawned, spawnDetached, tailFile, waitUntil } from "./processes.ts";
-import { ping } from "./redis.ts";
+import { ping, serverArgs } from "./redis.ts";
 
 export const MASTER_NAME = "wharf";
 /** Sentinels that must agree a primary is down before one of them fails it over. */
@@ -92,7 +92,7 @@ export async function startRedisSentinel(
   ] as const) {
     const nodeDir = join(base, name);
     mkdirSync(nodeDir, { recursive: true });
-    const node = await spawnRedis(port, join(nodeDir, "redis.log"), [...dataNodeArgs(port, nodeDir), ...extra]);
+    const node = await spawnRedis(port, join(nodeDir, "redis.log"), [...serverArgs(port, nodeDir), ...extra]);
     state.servers.push(node.state);
     onSpawned(state);
     await waitReady(node, timeoutMs);
@@ -162,22 +162,6 @@ export async function isPrimary(port: number): Promise<boolean> {
 }
 
 /** A data node: loopback only, persistence off (a restart comes back empty, like the plain Redis). */
-function dataNodeArgs(port: number, nodeDir: string): string[] {
-  return [
-    "--port",
-    String(port),
-    "--bind",
-    HOST,
-    "--save",
-    "",
-    "--appendonly",
-    "no",
-    "--daemonize",
-    "no",
-    "--dir",
-    nodeDir,
-  ];
-}
 
 /**
  * Starts a data node that died again on its own port and directory, as a replica of `primaryPort`
@@ -190,7 +174,7 @@ export async function restartDataNode(
 ): Promise<RedisNodeState> {
   const nodeDir = dirname(node.logFile);
   const started = await spawnRedis(node.port, node.logFile, [
-    ...dataNodeArgs(node.port, nodeDir),
+    ...serverArgs(node.port, nodeDir),
     "--replicaof",
     HOST,
     String(primaryPort),

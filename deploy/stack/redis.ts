@@ -5,6 +5,27 @@ import { HOST } from "./ports.ts";
 import { spawnDetached, tailFile, waitUntil } from "./processes.ts";
 import type { RedisState } from "./state.ts";
 
+/**
+ * A stack's redis-server: on loopback, in the foreground (the stack tracks its pid), and without
+ * persistence, so a restart starts empty as the fault tests expect.
+ */
+export function serverArgs(port: number, dir: string): string[] {
+  return [
+    "--port",
+    String(port),
+    "--bind",
+    HOST,
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    "--daemonize",
+    "no",
+    "--dir",
+    dir,
+  ];
+}
+
 export function redisPlan(dir: string, port: number): RedisState {
   return {
     url: `redis://${HOST}:${port}`,
@@ -26,20 +47,7 @@ export async function startRedisServer(
   mkdirSync(dirname(plan.logFile), { recursive: true });
   const child = spawnDetached({
     command: "redis-server",
-    args: [
-      "--port",
-      String(plan.port),
-      "--bind",
-      HOST,
-      "--save",
-      "",
-      "--appendonly",
-      "no",
-      "--daemonize",
-      "no",
-      "--dir",
-      dirname(plan.logFile),
-    ],
+    args: serverArgs(plan.port, dirname(plan.logFile)),
     logFile: plan.logFile,
   });
   const state = {
