@@ -8,9 +8,10 @@ import { Counter, Registry } from "prom-client";
 import protobuf from "protobufjs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../../config.ts";
-import type { OutgoingRecord, ProducerPool } from "../../kafka/producer-pool.ts";
+import type { OutgoingRecord } from "../../kafka/producer-pool.ts";
 import { createSchemaSupport, type Schemas } from "../../schemas/index.ts";
 import { type FakeRegistry, startFakeRegistry } from "../../schemas/testing.ts";
+import { recordingProducerPool } from "../../testing.ts";
 import { createErrorHandler } from "../error-handler.ts";
 import { produceV2Routes } from "./produce-v2.ts";
 
@@ -31,19 +32,9 @@ beforeAll(async () => {
   });
   counter = new Counter({ name: "sr_requests", help: "h", labelNames: ["outcome"], registers: [new Registry()] });
   schemas = (await createSchemaSupport(config.schemaRegistry, counter)) as Schemas;
-  const pool: ProducerPool = {
-    ready: true,
-    inflightRecords: 0,
-    ping: async () => {},
-    nextLane: () => 0,
-    partitionCount: async () => 3,
-    send: async (records) =>
-      records.map((record) => {
-        const offset = sent.push(record) - 1;
-        return { ok: true, partition: record.partition ?? 0, offset, timestamp: 1000 };
-      }),
-    close: async () => {},
-  };
+  const recording = recordingProducerPool(1000);
+  sent = recording.sent;
+  const pool = recording.pool;
   app = new Hono();
   app.route("/", produceV2Routes({ config, producers: pool, schemas }));
   // biome-ignore lint/suspicious/noExplicitAny: the logger's shape is irrelevant here
@@ -56,7 +47,7 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
-  sent = [];
+  sent.length = 0;
   registry.fail(null);
 });
 
@@ -107,7 +98,7 @@ describe("v2 produce avro", () => {
   it("serializes keys with key_schema and uses value_schema_id", async () => {
     const first = await post("avro", { value_schema: JSON.stringify(userSchema), records: [{ value: user }] }, "ids");
     const id = first.body.value_schema_id;
-    sent = [];
+    sent.length = 0;
     const res = await post(
       "avro",
       { key_schema: '"string"', value_schema_id: id, records: [{ key: "k1", value: user, partition: 2 }] },

@@ -4,9 +4,10 @@ import { Hono } from "hono";
 import { Counter, Registry } from "prom-client";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../../config.ts";
-import type { OutgoingRecord, ProducerPool } from "../../kafka/producer-pool.ts";
+import type { OutgoingRecord } from "../../kafka/producer-pool.ts";
 import { createSchemaSupport, type Schemas } from "../../schemas/index.ts";
 import { type FakeRegistry, startFakeRegistry } from "../../schemas/testing.ts";
+import { recordingProducerPool } from "../../testing.ts";
 import { createErrorHandler } from "../error-handler.ts";
 import { produceV3Routes } from "./produce-v3.ts";
 
@@ -21,19 +22,9 @@ beforeAll(async () => {
   const config = parseConfig({ "bootstrap.servers": "unused:9092", "schema.registry.url": registry.url });
   const counter = new Counter({ name: "c", help: "h", labelNames: ["outcome"], registers: [new Registry()] });
   schemas = (await createSchemaSupport(config.schemaRegistry, counter)) as Schemas;
-  const pool: ProducerPool = {
-    ready: true,
-    inflightRecords: 0,
-    ping: async () => {},
-    nextLane: () => 0,
-    partitionCount: async () => 3,
-    send: async (records) =>
-      records.map((record) => {
-        const offset = sent.push(record) - 1;
-        return { ok: true, partition: record.partition ?? 0, offset, timestamp: 1612552482000 };
-      }),
-    close: async () => {},
-  };
+  const recording = recordingProducerPool(1_612_552_482_000);
+  sent = recording.sent;
+  const pool = recording.pool;
   app = new Hono();
   app.route("/", produceV3Routes({ config, producers: pool, schemas }));
   // biome-ignore lint/suspicious/noExplicitAny: the logger's shape is irrelevant here
@@ -44,7 +35,7 @@ afterAll(async () => {
   await registry.close();
 });
 beforeEach(() => {
-  sent = [];
+  sent.length = 0;
 });
 
 // biome-ignore lint/suspicious/noExplicitAny: reports are checked field by field
