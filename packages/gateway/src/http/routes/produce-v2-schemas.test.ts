@@ -34,7 +34,8 @@ beforeAll(async () => {
   schemas = (await createSchemaSupport(config.schemaRegistry, counter)) as Schemas;
   const recording = recordingProducerPool(1000);
   sent = recording.sent;
-  const pool = recording.pool;
+  // "missing" is a topic Kafka does not have.
+  const pool = { ...recording.pool, partitionCount: async (topic: string) => (topic === "missing" ? null : 3) };
   app = new Hono();
   app.route("/", produceV2Routes({ config, producers: pool, schemas }));
   // biome-ignore lint/suspicious/noExplicitAny: the logger's shape is irrelevant here
@@ -93,6 +94,14 @@ describe("v2 produce avro", () => {
     expect(decoded.avatar).toEqual(Buffer.from([0xff, 0x00, 0x41]));
     expect(sent[0]?.key).toBeNull();
     expect(registry.requests).toContain("POST /subjects/users-value/versions");
+  });
+
+  it("refuses an unknown topic with 404 / 40401 before registering anything", async () => {
+    const before = registry.requests.length;
+    const res = await post("avro", { value_schema: JSON.stringify(userSchema), records: [{ value: user }] }, "missing");
+    expect([res.status, res.body.error_code]).toEqual([404, 40401]);
+    expect(registry.requests.slice(before)).toEqual([]);
+    expect(sent).toEqual([]);
   });
 
   it("serializes keys with key_schema and uses value_schema_id", async () => {

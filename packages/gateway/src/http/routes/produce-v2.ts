@@ -39,16 +39,22 @@ export function produceV2Routes({ config, producers, schemas = null, idempotency
     // Numbers are kept exactly only for the json format, which writes them back as sent; schema
     // formats convert them to the schema's types.
     const body = await readJsonBody(c, config.http.maxBodyBytes, { exactNumbers: format === "json" });
-    const encoded: SchemaRecords =
-      schemas !== null && schemaFormats.has(format)
-        ? await decodeSchemaRequest(body, spec, schemas)
-        : { records: decodeRequest(body, spec), keySchemaId: null, valueSchemaId: null };
-    const { records } = encoded;
-
+    const withSchemas = schemas !== null && schemaFormats.has(format);
     // Deliberate deviation: REST Proxy's producer waits max.block.ms (60 s) for an unknown topic,
-    // then answers 200 with 50003 for every record. Wharf answers 404 / 40401 at once.
-    const partitions = await producers.partitionCount(topic);
-    if (partitions === null) throw topicNotFound(topic);
+    // then answers 200 with 50003 for every record. Wharf answers 404 / 40401 at once: before
+    // decoding for the schema formats, whose decoding registers schemas, so a request to a topic
+    // that does not exist leaves no subject behind in the registry either.
+    const topicPartitions = async () => {
+      const count = await producers.partitionCount(topic);
+      if (count === null) throw topicNotFound(topic);
+      return count;
+    };
+    const known = withSchemas ? await topicPartitions() : null;
+    const encoded: SchemaRecords = withSchemas
+      ? await decodeSchemaRequest(body, spec, schemas)
+      : { records: decodeRequest(body, spec), keySchemaId: null, valueSchemaId: null };
+    const { records } = encoded;
+    const partitions = known ?? (await topicPartitions());
     // Deliberate deviation: a partition out of range is a whole-request 500 / 50002 ("Invalid
     // partition given with record") in REST Proxy; Wharf answers 404 / 40402, writing nothing.
     if (records.some((r) => r.partition !== null && r.partition >= partitions)) {
