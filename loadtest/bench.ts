@@ -4,9 +4,9 @@
  * ceiling in the same run, prints a table (or one JSON line with --json) and stops what it started.
  */
 import { randomBytes } from "node:crypto";
-import { cpus, loadavg } from "node:os";
+import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
-import { compare, type RunInfo, toJsonLine, toText } from "./report.ts";
+import { compare, machineInfo, type RunInfo, toJsonLine, toText } from "./report.ts";
 import { guardRun } from "./run-guard.ts";
 import { type PhaseResult, runScenario, SCENARIOS, type ScenarioName } from "./scenarios.ts";
 import { defaultStackDir, openTarget, type Target } from "./target.ts";
@@ -178,13 +178,7 @@ async function main(): Promise<number> {
       lbUrl: target.lbUrl,
       gatewaySource: target.gatewaySource,
       targets: cli.targets,
-      machine: {
-        cpus: cpus().length,
-        cpuModel: cpus()[0]?.model ?? "unknown",
-        loadAvgStart,
-        loadAvgEnd: loadavg(),
-        node: process.version,
-      },
+      machine: machineInfo(loadAvgStart),
     };
     const comparison = compare(phases, LOAD_FRACTIONS);
     process.stdout.write(cli.json ? `${toJsonLine(run, phases, comparison)}\n` : toText(run, phases, comparison));

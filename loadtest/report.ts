@@ -21,7 +21,28 @@ export interface RunInfo {
   gatewaySource: string;
   /** --target endpoints the peers scenario measured beside Wharf. */
   targets?: string[];
-  machine: { cpus: number; cpuModel: string; loadAvgStart: number[]; loadAvgEnd: number[]; node: string };
+  machine: MachineInfo;
+}
+
+/** The machine a run was measured on, with the load average at its start and end. */
+export interface MachineInfo {
+  cpus: number;
+  cpuModel: string;
+  loadAvgStart: number[];
+  loadAvgEnd: number[];
+  node: string;
+}
+
+/** Taken at the end of a run; `loadAvgStart` was read when it began. */
+export function machineInfo(loadAvgStart: number[]): MachineInfo {
+  const cores = os.cpus();
+  return {
+    cpus: cores.length,
+    cpuModel: cores[0]?.model ?? "unknown",
+    loadAvgStart,
+    loadAvgEnd: os.loadavg(),
+    node: process.version,
+  };
 }
 
 /** A Wharf figure as a fraction of its ceiling measured in the same run. */

@@ -5,11 +5,12 @@
  * prints the figures and ratios with the registry's request count, and stops what it started.
  */
 import { randomBytes } from "node:crypto";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type StackInfo, startStack, stopStack } from "../deploy/stack/index.ts";
 import type { ScenarioContext } from "./phase.ts";
+import { type MachineInfo, machineInfo } from "./report.ts";
 import { guardRun } from "./run-guard.ts";
 import { RECORDS_PER_REQUEST, type SchemaPhase, schemaPhases } from "./schema-scenario.ts";
 import { openTarget, type Target } from "./target.ts";
@@ -164,7 +165,7 @@ function toText(run: Record<string, unknown>, phases: SchemaPhase[]): string {
       r.target === null || r.value === null ? "" : r.value >= r.target ? "met" : "NOT MET",
     ]),
   ];
-  const machine = run.machine as { cpus: number; cpuModel: string; loadAvgStart: number[]; loadAvgEnd: number[] };
+  const machine = run.machine as MachineInfo;
   return [
     `Wharf schema benchmark, ${run.startedAt}: ${run.command}`,
     `1 broker, 1 gateway, the stack's schema registry at ${run.registryUrl}; ${VALUE_BYTES} B values ` +
@@ -247,13 +248,7 @@ async function main(): Promise<number> {
       partitions: cli.partitions,
       registryUrl,
       gatewayUrl: gateway.url,
-      machine: {
-        cpus: cpus().length,
-        cpuModel: cpus()[0]?.model ?? "unknown",
-        loadAvgStart,
-        loadAvgEnd: loadavg(),
-        node: process.version,
-      },
+      machine: machineInfo(loadAvgStart),
     };
     process.stdout.write(
       cli.json ? `${JSON.stringify({ run, phases, ratios: ratios(phases) })}\n` : toText(run, phases),
