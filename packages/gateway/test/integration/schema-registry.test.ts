@@ -84,6 +84,22 @@ async function protobufMessage(id: number, typeName: string): Promise<DescMessag
   return found;
 }
 
+/**
+ * The Order .proto registered as text under `subject`, and Confluent's ProtobufSerializer for the
+ * message type built from the registry's own descriptor of it.
+ */
+async function protobufOrderSerdes(subject: string) {
+  const textId = (await call("POST", `/subjects/${subject}/versions`, { schemaType: "PROTOBUF", schema: orderProto }))
+    .body.id as number;
+  const desc = await protobufMessage(textId, "wharf.test.Order");
+  const client = newClient();
+  const serializer = new ProtobufSerializer(client, SerdeType.VALUE, {
+    autoRegisterSchemas: true,
+    registry: createMutableRegistry(desc),
+  });
+  return { textId, desc, client, serializer };
+}
+
 describe("schema registry stand-in with Confluent's JavaScript client", () => {
   it("registers, finds and checks schemas as Confluent's registry does", async () => {
     const client = newClient();
@@ -150,15 +166,7 @@ describe("schema registry stand-in with Confluent's JavaScript client", () => {
 
   it("round-trips Protobuf through ProtobufSerializer (base64 descriptors) and ProtobufDeserializer", async () => {
     const topic = `proto-${run}`;
-    const textId = (
-      await call("POST", `/subjects/text-${run}/versions`, { schemaType: "PROTOBUF", schema: orderProto })
-    ).body.id as number;
-    const desc = await protobufMessage(textId, "wharf.test.Order");
-    const client = newClient();
-    const serializer = new ProtobufSerializer(client, SerdeType.VALUE, {
-      autoRegisterSchemas: true,
-      registry: createMutableRegistry(desc),
-    });
+    const { desc, client, serializer } = await protobufOrderSerdes(`text-${run}`);
     const deserializer = new ProtobufDeserializer(client, SerdeType.VALUE, {});
     const message = create(desc, { id: "o-1", total: 9.5, tags: ["a", "b"], counts: { x: 3n }, status: 1 });
     const bytes = await serializer.serialize(topic, message);
@@ -211,15 +219,7 @@ describe("schema registry stand-in with Confluent's Python client", () => {
 
   it("Protobuf: Python decodes what the JS serializer wrote, and the JS deserializer what Python wrote", async () => {
     const topic = `py-proto-${run}`;
-    const textId = (
-      await call("POST", `/subjects/pytext-${run}/versions`, { schemaType: "PROTOBUF", schema: orderProto })
-    ).body.id as number;
-    const desc = await protobufMessage(textId, "wharf.test.Order");
-    const client = newClient();
-    const serializer = new ProtobufSerializer(client, SerdeType.VALUE, {
-      autoRegisterSchemas: true,
-      registry: createMutableRegistry(desc),
-    });
+    const { textId, desc, client, serializer } = await protobufOrderSerdes(`pytext-${run}`);
     const fromJs = await serializer.serialize(topic, create(desc, { id: "j-1", total: 1, tags: ["t"], status: 1 }));
     const [decoded] = await decodeWithPython(registry, "protobuf", [fromJs]);
     expect(decoded?.value).toEqual({ id: "j-1", total: 1, tags: ["t"], status: "PAID" });
