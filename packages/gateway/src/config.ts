@@ -176,7 +176,7 @@ export function parseProperties(text: string): Record<string, string> {
 }
 
 /** Variables that deploy/env.sh sets for Wharf's own scripts; they are not gateway settings. */
-const scriptVariables = new Set(["tools", "node.dir", "kafka.libs", "kafka.version", "py", "python"]);
+const scriptVariables = new Set(["tools", "node.dir", "kafka.libs", "kafka.version", "python"]);
 
 /** Maps WHARF_FOO_BAR / KAFKA_REST_FOO_BAR to foo.bar. */
 export function propertiesFromEnv(env: NodeJS.ProcessEnv): Record<string, string> {
