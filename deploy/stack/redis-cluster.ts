@@ -44,8 +44,11 @@ export async function startRedisCluster(dir: string, masters = 3, timeoutMs = 30
           "yes",
           "--cluster-config-file",
           join(nodeDir, "nodes.conf"),
+          // Redis's own default. There are no replicas to fail over to, so a node marked failed
+          // only takes the whole cluster down (CLUSTERDOWN) until it is seen again: with 2 s, a
+          // busy machine's stall of one node could become a cluster outage mid-test.
           "--cluster-node-timeout",
-          "2000",
+          "15000",
         ],
         logFile,
       });

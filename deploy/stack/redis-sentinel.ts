@@ -14,8 +14,14 @@ export const MASTER_NAME = "wharf";
 /** Sentinels that must agree a primary is down before one of them fails it over. */
 const QUORUM = 2;
 const DOWN_AFTER_MS = 1000;
-/** The sentinels' bound on one failover attempt (`failover-timeout`). */
-const FAILOVER_TIMEOUT_MS = 10_000;
+/**
+ * The sentinels' bound on one failover attempt (`failover-timeout`). A sentinel that voted in an
+ * election that failed (three sentinels starting at once split their votes, likelier on a busy
+ * machine) tries again only after twice this: it sets how long an unlucky failover takes.
+ */
+const FAILOVER_TIMEOUT_MS = 5000;
+/** What a failover may take beyond the timeouts: the sentinels' random desync (up to 1 s) and the promotion. */
+const FAILOVER_SLACK_MS = 2000;
 
 export interface RedisNodeState extends ProcessRef {
   port: number;
@@ -49,15 +55,15 @@ export function sentinelInfo(state: RedisSentinelState): RedisSentinelInfo {
 
 /**
  * The gateway settings that point at the sentinels (instead of WHARF_REDIS_URL). `redis.wait.ms`
- * covers what the README asks of it: the sentinels' down-after time plus a whole failover
- * attempt, so a request that needs Redis rides out a failover that a busy machine slows down.
+ * covers what the README asks of it: the sentinels' down-after time plus a failover that needed a
+ * second election, so a request that needs Redis rides out a failover that a busy machine slows.
  */
 export function sentinelGatewayEnv(state: RedisSentinelState): Record<string, string> {
   const info = sentinelInfo(state);
   return {
     WHARF_REDIS_SENTINELS: info.sentinels,
     WHARF_REDIS_MASTER_NAME: info.masterName,
-    WHARF_REDIS_WAIT_MS: String(DOWN_AFTER_MS + FAILOVER_TIMEOUT_MS),
+    WHARF_REDIS_WAIT_MS: String(DOWN_AFTER_MS + 2 * FAILOVER_TIMEOUT_MS + FAILOVER_SLACK_MS),
   };
 }
 

@@ -181,7 +181,12 @@ function producerFigures(
       continue;
     }
     if (answer.status >= 300) {
-      failure(`${answer.status}${answer.errorCode === null ? "" : `/${answer.errorCode}`}`);
+      const how = `${answer.status}${answer.errorCode === null ? "" : `/${answer.errorCode}`}`;
+      failure(how);
+      note(
+        "produceFailure",
+        `${attempt.request}#${attempt.attempt} (${attempt.api}) at ${attempt.startMs}..${attempt.endMs} ms: ${how} ${answer.message ?? ""}`,
+      );
       if (isRetriableStatus(answer.status)) retriableErrors++;
       else {
         nonRetriableErrors++;

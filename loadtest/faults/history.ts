@@ -6,7 +6,14 @@
 /** How one HTTP attempt ended, as the client saw it. */
 export type AttemptAnswer =
   /** The request got an answer: per-record results (a whole-request failure has none). */
-  | { kind: "answer"; status: number; errorCode: number | null; records: RecordResult[] }
+  | {
+      kind: "answer";
+      status: number;
+      errorCode: number | null;
+      /** The error body's message, for the report (absent in histories written before it). */
+      message?: string;
+      records: RecordResult[];
+    }
   /** No HTTP answer. `sent` is false only when the request surely never left (connection refused). */
   | { kind: "none"; error: string; sent: boolean };
 

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { isRetriableRecordCode, isRetriableStatus } from "./checker.ts";
-import type { History, RecordResult } from "./history.ts";
+import type { AttemptAnswer, History, RecordResult } from "./history.ts";
 import type { HttpClient, HttpOutcome } from "./http.ts";
 
 export type Api = "v2" | "v2-batch" | "v3" | "v3-batch";
@@ -138,12 +138,15 @@ export function toAnswer(
   outcome: HttpOutcome,
 ):
   | { kind: "none"; error: string; sent: boolean }
-  | { kind: "answer"; status: number; errorCode: number | null; records: RecordResult[] } {
+  | Extract<AttemptAnswer, { kind: "answer" }> {
   if (outcome.kind === "none") return outcome;
   const json = (outcome.json ?? {}) as Record<string, unknown>;
   const errorCode = typeof json.error_code === "number" ? json.error_code : null;
   const whole = { kind: "answer" as const, status: outcome.status, errorCode, records: [] };
-  if (outcome.status >= 300 && !(api === "v3-batch" && outcome.status === 207)) return whole;
+  if (outcome.status >= 300 && !(api === "v3-batch" && outcome.status === 207)) {
+    const message = typeof json.message === "string" ? json.message : outcome.text.slice(0, 200);
+    return { ...whole, message };
+  }
   try {
     return { ...whole, records: recordResults(api, values, outcome) };
   } catch {

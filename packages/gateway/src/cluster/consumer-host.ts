@@ -14,6 +14,16 @@ interface Owned {
   epoch: number;
 }
 
+/**
+ * A lease this node holds for an instance whose librdkafka consumer is still being built: the
+ * connect can outlast the lease on a busy machine, and a lease left to lapse meanwhile would be
+ * taken by the next node that looks the instance up.
+ */
+interface Claim {
+  state: LocalInstanceState;
+  lost: boolean;
+}
+
 const key = (group: string, name: string) => `${group}\u0000${name}`;
 
 export interface ConsumerHost {
@@ -39,6 +49,7 @@ export function createConsumerHost(
   internalAddress: () => string | null,
 ): ConsumerHost {
   const owned = new Map<string, Owned>();
+  const claims = new Map<string, Claim>();
   let timers: NodeJS.Timeout[] = [];
   let draining = false;
   let clientSeq = 0;
@@ -57,6 +68,31 @@ export function createConsumerHost(
     await entry.instance.close(options);
   };
 
+  /**
+   * Builds the consumer of an instance whose lease this node has just taken, renewing that lease
+   * meanwhile; null (the consumer closed again) if another node took the instance over first.
+   */
+  const buildClaimed = async (record: InstanceRecord, build: () => Promise<ConsumerInstance>) => {
+    const { settings, epoch } = record;
+    const k = key(settings.group, settings.name);
+    const claim: Claim = {
+      state: { group: settings.group, name: settings.name, epoch, lastUsed: Date.now(), record },
+      lost: false,
+    };
+    claims.set(k, claim);
+    let instance: ConsumerInstance;
+    try {
+      instance = await build();
+    } finally {
+      claims.delete(k);
+    }
+    if (!claim.lost) return instance;
+    await instance.close({ commit: false });
+    return null;
+  };
+  const movedAway = () =>
+    serviceUnavailable("Consumer instance moved to another node while it was set up here; retry.");
+
   const renew = async () => {
     const states: LocalInstanceState[] = [...owned.values()].map(({ instance, epoch }) => ({
       group: instance.settings.group,
@@ -65,10 +101,16 @@ export function createConsumerHost(
       lastUsed: instance.lastUsed,
       record: { settings: instance.settings, subscription: instance.subscription, epoch },
     }));
+    for (const claim of claims.values()) states.push(claim.state);
     try {
       const lost = await directory.renew(config.id, internalAddress(), states);
       for (const state of lost) {
         const k = key(state.group, state.name);
+        const claim = claims.get(k);
+        if (claim?.state === state) {
+          claim.lost = true;
+          continue;
+        }
         const entry = owned.get(k);
         if (!entry || entry.epoch !== state.epoch) continue;
         // Another node adopted it (this node was cut off); it is theirs now.
@@ -118,15 +160,18 @@ export function createConsumerHost(
           "Consumer with specified consumer ID already exists in the specified consumer group.",
         );
       }
+      let instance: ConsumerInstance | null;
       try {
-        const instance = await ConsumerInstance.create(config, settings, clientId(settings));
-        owned.set(k, { instance, epoch: 1 });
-        track();
-        return instance;
+        instance = await buildClaimed(record, () => ConsumerInstance.create(config, settings, clientId(settings)));
       } catch (error) {
         await directory.remove(settings.group, settings.name).catch(() => {});
         throw error;
       }
+      // The record is the adopter's now: it stays.
+      if (!instance) throw movedAway();
+      owned.set(k, { instance, epoch: 1 });
+      track();
+      return instance;
     },
 
     async adopt(record) {
@@ -135,13 +180,20 @@ export function createConsumerHost(
       const k = key(settings.group, settings.name);
       const existing = owned.get(k);
       if (existing) return existing.instance;
-      let instance: ConsumerInstance;
+      let instance: ConsumerInstance | null;
       try {
-        instance = await ConsumerInstance.create(config, settings, clientId(settings));
-        await applySubscription(instance, record.subscription);
+        instance = await buildClaimed(record, async () => {
+          const built = await ConsumerInstance.create(config, settings, clientId(settings));
+          await applySubscription(built, record.subscription).catch(async (error: Error) => {
+            await built.close({ commit: false });
+            throw error;
+          });
+          return built;
+        });
       } catch (error) {
         throw serviceUnavailable(`Could not take over the consumer instance: ${(error as Error).message}`);
       }
+      if (!instance) throw movedAway();
       owned.set(k, { instance, epoch: record.epoch });
       track();
       metrics.adoptions.inc();

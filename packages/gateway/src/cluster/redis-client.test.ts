@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
+import { ReplyError } from "ioredis";
 import { describe, expect, it } from "vitest";
-import { type RedisClient, readyWaiter } from "./redis-client.ts";
+import { isTransientRedisError, patientRunner, type RedisClient, readyWaiter } from "./redis-client.ts";
 
 /** What readyWaiter reads of a client: its status and its "ready" event. */
 function fakeClient(status: string) {
@@ -32,5 +33,70 @@ describe("readyWaiter", () => {
   it("gives up after its own wait while Redis stays away", async () => {
     const { client } = fakeClient("connecting");
     expect(await readyWaiter(client)(20)).toBe(false);
+  });
+});
+
+/** An error reply as ioredis rejects a command with it. */
+const reply = (message: string): Error => new ReplyError(message);
+
+describe("patientRunner", () => {
+  it("sends a command again after a demoted primary's READONLY while the client still says ready", async () => {
+    const { client } = fakeClient("ready");
+    let tries = 0;
+    const answer = await patientRunner(client, 5000, 1000)(async () => {
+      tries++;
+      if (tries === 1) throw reply("READONLY You can't write against a read only replica.");
+      return "OK";
+    });
+    expect(answer).toBe("OK");
+    expect(tries).toBe(2);
+  });
+
+  it("waits for the reconnect after a dropped connection, then tries again", async () => {
+    const { client, becomeReady } = fakeClient("ready");
+    const mutable = client as unknown as { status: string };
+    let tries = 0;
+    const running = patientRunner(client, 5000, 1000)(async () => {
+      tries++;
+      if (tries === 1) {
+        mutable.status = "reconnecting";
+        setTimeout(becomeReady, 100);
+        throw new Error("Connection is closed.");
+      }
+      return 42;
+    });
+    expect(await running).toBe(42);
+    expect(tries).toBe(2);
+  });
+
+  it("gives a server's definite refusal back at once", async () => {
+    const { client } = fakeClient("ready");
+    let tries = 0;
+    const running = patientRunner(client, 5000, 1000)(async () => {
+      tries++;
+      throw reply("ERR Error running script");
+    });
+    await expect(running).rejects.toThrow("ERR Error running script");
+    expect(tries).toBe(1);
+  });
+
+  it("stops trying once its wait has passed", async () => {
+    const { client } = fakeClient("ready");
+    const startedAt = Date.now();
+    const running = patientRunner(client, 200, 1000)(async () => {
+      throw reply("LOADING Redis is loading the dataset in memory");
+    });
+    await expect(running).rejects.toThrow("LOADING");
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(200);
+  });
+
+  it("tells transient failures from definite ones", () => {
+    expect(isTransientRedisError(new Error("Stream isn't writeable and enableOfflineQueue options is false"))).toBe(
+      true,
+    );
+    expect(isTransientRedisError(reply("CLUSTERDOWN The cluster is down"))).toBe(true);
+    expect(isTransientRedisError(reply("WRONGTYPE Operation against a key holding the wrong kind of value"))).toBe(
+      false,
+    );
   });
 });

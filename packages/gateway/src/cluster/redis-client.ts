@@ -3,7 +3,9 @@
  * found through Sentinel, or a Redis Cluster. Callers choose how impatient the client is (the
  * directory waits longer than a rate check may), not which kind of Redis they talk to.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { Cluster, Redis, type RedisOptions } from "ioredis";
+import { withDeadline } from "../deadline.ts";
 import type { RedisConnection } from "./redis-settings.ts";
 
 /** What both ioredis kinds offer and Wharf uses (commands, scripts, events, `status`). */
@@ -97,6 +99,50 @@ export function readyWaiter(client: RedisClient): (ms: number) => Promise<boolea
       return await Promise.race([next, elapsed]);
     } finally {
       clearTimeout(timer);
+    }
+  };
+}
+
+/**
+ * Error replies that mean "not this server, or not now" (a demoted primary, a node loading its
+ * data, a cluster reconfiguring): another try, after a reconnect, may succeed.
+ */
+const TRANSIENT_REPLY = /^(READONLY|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN)\b/;
+
+/** Whether a failed command may succeed if sent again: anything but a server's definite refusal. */
+export function isTransientRedisError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  // A lost connection, a stream that is not writable, retries used up, a deadline passed.
+  if (error.name !== "ReplyError") return true;
+  return TRANSIENT_REPLY.test(error.message);
+}
+
+/** Pause between tries, so a client still calling itself ready while its connection closes can. */
+const RETRY_PAUSE_MS = 50;
+
+/**
+ * Runs commands that are safe to send twice, each within `commandTimeoutMs`, and rides out a
+ * reconnect, a Sentinel failover or a slow server: a try that fails transiently is made again
+ * once the client is ready, until `waitMs` has passed since the first. The client's status alone
+ * cannot decide this: after a READONLY reply or a dropped socket it still says "ready" until the
+ * close event has run.
+ */
+export function patientRunner(
+  client: RedisClient,
+  waitMs: number,
+  commandTimeoutMs: number,
+): <T>(command: () => Promise<T>) => Promise<T> {
+  const ready = readyWaiter(client);
+  return async (command) => {
+    const until = Date.now() + waitMs;
+    for (;;) {
+      if (!(await ready(until - Date.now()))) throw new Error(`Redis is not connected (${client.status})`);
+      try {
+        return await withDeadline(command(), commandTimeoutMs, "Redis command");
+      } catch (error) {
+        if (!isTransientRedisError(error) || Date.now() >= until) throw error;
+        await sleep(Math.min(RETRY_PAUSE_MS, Math.max(0, until - Date.now())));
+      }
     }
   };
 }

@@ -21,7 +21,7 @@ import type {
   InstanceRecord,
   LocalInstanceState,
 } from "./instance-directory.ts";
-import { createRedisClient, isCluster, type RedisClient, readyWaiter } from "./redis-client.ts";
+import { createRedisClient, isCluster, isTransientRedisError, type RedisClient, readyWaiter } from "./redis-client.ts";
 
 const PREFIX = "wharf:";
 /** How long a directory command may take before the request gets a retriable 503. */
@@ -138,17 +138,21 @@ export function createRedisDirectory(config: GatewayConfig, log: Logger, metrics
   });
   let connectedOnce = false;
   let reconnectedAt = 0;
+  /** A command failed transiently and none has succeeded since (Redis away without a disconnect). */
+  let failing = false;
   const reconnectListeners: Array<() => void> = [];
   // Owners re-publish on their next renewal; until every node has had that chance, an instance
   // missing from Redis may only be missing because Redis restarted.
   const recoveryMs = Math.max(3 * config.cluster.heartbeatMs, 2000);
+  const cameBack = (how: string) => {
+    log.info(how);
+    reconnectedAt = Date.now();
+    for (const listener of reconnectListeners) listener();
+  };
   redis.on("ready", () => {
-    if (connectedOnce) {
-      log.info("redis reconnected");
-      reconnectedAt = Date.now();
-      for (const listener of reconnectListeners) listener();
-    }
+    if (connectedOnce) cameBack("redis reconnected");
     connectedOnce = true;
+    failing = false;
     lastError = null;
   });
 
@@ -159,13 +163,23 @@ export function createRedisDirectory(config: GatewayConfig, log: Logger, metrics
     subscription: JSON.parse(subscription),
     epoch,
   });
+  // Redis can be away without the connection dropping: a Redis Cluster that lost a node answers
+  // CLUSTERDOWN, a stalled server answers late. Leases lapse then as in a reconnect, so the first
+  // success after such failures counts as Redis coming back (see recovering()).
   const call = async <T>(operation: () => Promise<T>): Promise<T> => {
+    let result: T;
     try {
-      return await withDeadline(operation(), COMMAND_TIMEOUT_MS, "Redis command");
+      result = await withDeadline(operation(), COMMAND_TIMEOUT_MS, "Redis command");
     } catch (error) {
       metrics.redisErrors.inc();
+      if (isTransientRedisError(error) && redis.status === "ready") failing = true;
       throw error;
     }
+    if (failing) {
+      failing = false;
+      cameBack("redis answering again");
+    }
+    return result;
   };
 
   return {

@@ -81,7 +81,12 @@ describe("faults, Redis Sentinel", () => {
       replication: Math.min(stack().brokers.length, 3),
     });
     const v = expectTargets(result);
-    expect(v.produceFailures, "no produce request failed across the failover").toEqual({});
+    // On failure, say when each attempt failed beside when the nemesis acted, and what it was told.
+    const timeline = result.evidence.events
+      .filter((e) => e.type === "nemesis")
+      .map((e) => `${e.phase} ${e.what} at ${Math.round(e.atMs)} ms`);
+    const why = JSON.stringify({ timeline, failures: v.examples.produceFailure ?? [] });
+    expect(v.produceFailures, `no produce request failed across the failover: ${why}`).toEqual({});
     expect(v.unanswered).toBe(0);
   }, 300_000);
 });

@@ -7,9 +7,8 @@
  * never both claim a key, and a node whose lease lapsed cannot overwrite the next holder.
  */
 import { randomUUID } from "node:crypto";
-import { createRedisClient, type RedisClient, readyWaiter } from "../../cluster/redis-client.ts";
+import { createRedisClient, patientRunner, type RedisClient } from "../../cluster/redis-client.ts";
 import type { RedisConnection } from "../../cluster/redis-settings.ts";
-import { withDeadline } from "../../deadline.ts";
 import type { Logger } from "../../log.ts";
 import {
   type ClaimResult,
@@ -35,9 +34,11 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1`;
 
-// KEYS: key. ARGV: pending value, done value, ttl ms
+// KEYS: key. ARGV: pending value, done value, ttl ms. Repeating a completion that went through is a success.
 const completeScript = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local held = redis.call('GET', KEYS[1])
+if held == ARGV[2] then return 1 end
+if held ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1`;
 
@@ -53,7 +54,7 @@ interface IdempotencyCommands {
   wharfIdemRelease(key: string, pending: string): Promise<number>;
 }
 
-/** One command on a connected client; a slower Redis gets the keyed request refused as retriable. */
+/** One try of a command on a connected client; a slower one is tried again (see patientRunner). */
 const COMMAND_TIMEOUT_MS = 1000;
 
 function createClient(connection: RedisConnection, log: Logger): RedisClient & IdempotencyCommands {
@@ -85,25 +86,20 @@ function createClient(connection: RedisConnection, log: Logger): RedisClient & I
  */
 export function createRedisStore(connection: RedisConnection, log: Logger, waitMs: number): IdempotencyStore {
   const redis = createClient(connection, log);
-  const ready = readyWaiter(redis);
+  const patient = patientRunner(redis, waitMs, COMMAND_TIMEOUT_MS);
 
   /**
    * Without an offline queue a command sent while the client (re)connects fails at once. A keyed
-   * request waits for the connection instead, and a command whose connection dropped under it
-   * (the primary died; Sentinel names the next one) is sent again once the client is back: so a
+   * request waits for the connection instead, and a command that failed under it (the primary
+   * died or was demoted; Sentinel names the next one) is sent again once the client is back: so a
    * node's first requests, a Redis restart and a failover are served rather than refused. Every
    * script is safe to repeat: each compares against the caller's own token (see claim).
    */
   const run = async <T>(command: () => Promise<T>): Promise<T> => {
-    const until = Date.now() + waitMs;
-    for (;;) {
-      if (!(await ready(until - Date.now()))) throw new StoreUnavailableError("Redis is not connected");
-      try {
-        return await withDeadline(command(), COMMAND_TIMEOUT_MS, "Redis command");
-      } catch (error) {
-        // A slow reply on a live connection is not a reconnect to wait for.
-        if (redis.status === "ready" || Date.now() >= until) throw new StoreUnavailableError((error as Error).message);
-      }
+    try {
+      return await patient(command);
+    } catch (error) {
+      throw new StoreUnavailableError((error as Error).message);
     }
   };
 
