@@ -136,9 +136,7 @@ export function toAnswer(
   api: Api,
   values: string[],
   outcome: HttpOutcome,
-):
-  | { kind: "none"; error: string; sent: boolean }
-  | Extract<AttemptAnswer, { kind: "answer" }> {
+): { kind: "none"; error: string; sent: boolean } | Extract<AttemptAnswer, { kind: "answer" }> {
   if (outcome.kind === "none") return outcome;
   const json = (outcome.json ?? {}) as Record<string, unknown>;
   const errorCode = typeof json.error_code === "number" ? json.error_code : null;

@@ -43,7 +43,11 @@ describe("patientRunner", () => {
   it("sends a command again after a demoted primary's READONLY while the client still says ready", async () => {
     const { client } = fakeClient("ready");
     let tries = 0;
-    const answer = await patientRunner(client, 5000, 1000)(async () => {
+    const answer = await patientRunner(
+      client,
+      5000,
+      1000,
+    )(async () => {
       tries++;
       if (tries === 1) throw reply("READONLY You can't write against a read only replica.");
       return "OK";
@@ -56,7 +60,11 @@ describe("patientRunner", () => {
     const { client, becomeReady } = fakeClient("ready");
     const mutable = client as unknown as { status: string };
     let tries = 0;
-    const running = patientRunner(client, 5000, 1000)(async () => {
+    const running = patientRunner(
+      client,
+      5000,
+      1000,
+    )(async () => {
       tries++;
       if (tries === 1) {
         mutable.status = "reconnecting";
@@ -72,7 +80,11 @@ describe("patientRunner", () => {
   it("gives a server's definite refusal back at once", async () => {
     const { client } = fakeClient("ready");
     let tries = 0;
-    const running = patientRunner(client, 5000, 1000)(async () => {
+    const running = patientRunner(
+      client,
+      5000,
+      1000,
+    )(async () => {
       tries++;
       throw reply("ERR Error running script");
     });
@@ -83,7 +95,11 @@ describe("patientRunner", () => {
   it("stops trying once its wait has passed", async () => {
     const { client } = fakeClient("ready");
     const startedAt = Date.now();
-    const running = patientRunner(client, 200, 1000)(async () => {
+    const running = patientRunner(
+      client,
+      200,
+      1000,
+    )(async () => {
       throw reply("LOADING Redis is loading the dataset in memory");
     });
     await expect(running).rejects.toThrow("LOADING");
