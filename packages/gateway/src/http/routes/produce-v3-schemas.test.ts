@@ -24,7 +24,8 @@ beforeAll(async () => {
   schemas = (await createSchemaSupport(config.schemaRegistry, counter)) as Schemas;
   const recording = recordingProducerPool(1_612_552_482_000);
   sent = recording.sent;
-  const pool = recording.pool;
+  // "missing" is a topic Kafka does not have.
+  const pool = { ...recording.pool, partitionCount: async (topic: string) => (topic === "missing" ? null : 3) };
   app = new Hono();
   app.route("/", produceV3Routes({ config, producers: pool, schemas }));
   // biome-ignore lint/suspicious/noExplicitAny: the logger's shape is irrelevant here
@@ -64,6 +65,22 @@ const orderSchema = JSON.stringify({
 const idOf = (bytes: Buffer | null | undefined) => (bytes as Buffer).readUInt32BE(1);
 
 describe("v3 produce with schemas", () => {
+  it("reports an unknown topic as 40401 before registering anything, streaming and in a batch", async () => {
+    const before = registry.requests.length;
+    const value = { type: "AVRO", schema: orderSchema, data: { id: 1, note: null } };
+    const [report] = await stream("missing", { value });
+    expect(report).toMatchObject({ error_code: 40401 });
+    const batch = await app.request("/v3/clusters/c1/topics/missing/records:batch", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ entries: [{ id: "a", value }] }),
+    });
+    const answer = (await batch.json()) as { failures: Array<{ error_code: number; message: string }> };
+    expect(answer.failures).toMatchObject([{ error_code: 40401 }]);
+    expect(registry.requests.slice(before)).toEqual([]);
+    expect(sent).toEqual([]);
+  });
+
   it("registers a raw schema of type AVRO and reports its subject, id and version", async () => {
     const [report] = await stream("orders", {
       key: { type: "JSON", data: "k" },

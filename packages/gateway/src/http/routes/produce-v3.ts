@@ -62,7 +62,8 @@ export function produceV3Routes({ config, producers, schemas = null, idempotency
     let lookup: { partitions: Promise<number | null>; at: number } | null = null;
     let order: Promise<unknown> = Promise.resolve();
 
-    const checkTarget = async (record: V3Record) => {
+    /** The topic's partition count, looked up once a while; 40401 for a topic Kafka does not have. */
+    const topicPartitions = async (): Promise<number> => {
       if (lookup === null || Date.now() - lookup.at > TOPIC_LOOKUP_MS) {
         const partitions = producers.partitionCount(topic);
         lookup = { partitions, at: Date.now() };
@@ -71,10 +72,15 @@ export function produceV3Routes({ config, producers, schemas = null, idempotency
           if (lookup?.partitions === partitions) lookup = null;
         });
       }
-      let partitions = await lookup.partitions;
+      const partitions = await lookup.partitions;
       // Deliberate deviation: REST Proxy's producer waits 60 s for an unknown topic, then reports
       // 40401 in-band; Wharf reports it at once.
       if (partitions === null) throw topicNotFound(topic);
+      return partitions;
+    };
+
+    const checkTarget = async (record: V3Record) => {
+      let partitions: number | null = await topicPartitions();
       if (record.partition !== null && record.partition >= partitions) {
         partitions = await producers.partitionCount(topic, true);
         // Deliberate deviation: REST Proxy's producer throws "Invalid partition" (50002 in-band);
@@ -85,7 +91,7 @@ export function produceV3Routes({ config, producers, schemas = null, idempotency
 
     // A record still being serialized (a schema to fetch) holds its place: the records after it
     // wait, so they keep the request's order on each partition.
-    return (pending: V3Record | Promise<V3Record>): Promise<{ record: V3Record; result: DeliveryResult }> => {
+    const send = (pending: V3Record | Promise<V3Record>): Promise<{ record: V3Record; result: DeliveryResult }> => {
       // Its failure is reported through the chain; this only keeps Node from calling it unhandled
       // while the records before it are still on their way.
       if (pending instanceof Promise) pending.catch(() => {});
@@ -98,13 +104,17 @@ export function produceV3Routes({ config, producers, schemas = null, idempotency
       order = queued.catch(() => {});
       return queued.then(async ({ record, delivery }) => ({ record, result: (await delivery)[0] as DeliveryResult }));
     };
-  };
 
-  // Without a registry, encodeV3Record answers the schema types as REST Proxy does without one.
-  const encode = (request: V3Request, topic: string): V3Record | Promise<V3Record> =>
-    schemas !== null && needsSchemas(request)
-      ? encodeV3SchemaRecord(request, topic, schemas)
-      : encodeV3Record(request, topic);
+    // Without a registry, encodeV3Record answers the schema types as REST Proxy does without one.
+    // With one, the topic is checked first: serializing may register a schema, and a record for a
+    // topic that does not exist must leave no subject behind in the registry.
+    const encode = (request: V3Request): V3Record | Promise<V3Record> =>
+      schemas !== null && needsSchemas(request)
+        ? topicPartitions().then(() => encodeV3SchemaRecord(request, topic, schemas))
+        : encodeV3Record(request, topic);
+
+    return { send, encode };
+  };
 
   app.post("/v3/clusters/:clusterId/topics/:topic/:action{records}", idempotency, async (c) => {
     requireJsonContentType(c);
@@ -116,10 +126,10 @@ export function produceV3Routes({ config, producers, schemas = null, idempotency
     const body = preloaded ? (preloaded.length > 0 ? ReadableStream.from([preloaded]) : null) : c.req.raw.body;
     if (!body) throw invalidPayload("Request body is empty. Data is required.");
 
-    const send = createSender(topic);
+    const { send, encode } = createSender(topic);
     const produceOne = async (input: unknown): Promise<Report> => {
       try {
-        const { record, result } = await send(encode(readV3Record(input), topic));
+        const { record, result } = await send(encode(readV3Record(input)));
         return v3Result(clusterId, record, result);
       } catch (error) {
         return v3Error(error);
@@ -143,11 +153,11 @@ export function produceV3Routes({ config, producers, schemas = null, idempotency
     const topic = c.req.param("topic");
     const entries = readBatch(await readJsonBody(c, config.http.maxBodyBytes));
 
-    const send = createSender(topic);
+    const { send, encode } = createSender(topic);
     const outcomes = await Promise.all(
       entries.map(async ({ id, request }) => {
         try {
-          const { record, result } = await send(encode(request, topic));
+          const { record, result } = await send(encode(request));
           return { id, ...v3Result(clusterId, record, result) };
         } catch (error) {
           return { id, ...v3Error(error) };
