@@ -40,9 +40,14 @@ const settings: ConsumerSettings = {
   requestTimeoutMs: null,
 };
 
-/** A Redis directory that records every renewal and can say a lease was taken by another node. */
-function recordingDirectory(options: { leaseTaken: boolean }) {
+/**
+ * A Redis directory that records every renewal and every call in order, can say a lease was taken
+ * by another node, and can fail its first renewals (Redis not reachable yet).
+ */
+function recordingDirectory(options: { leaseTaken: boolean; failedRenewals?: number }) {
   const renewed: LocalInstanceState[][] = [];
+  const calls: string[] = [];
+  let failures = options.failedRenewals ?? 0;
   let removed = 0;
   const directory: InstanceDirectory = {
     distributed: true,
@@ -50,11 +55,20 @@ function recordingDirectory(options: { leaseTaken: boolean }) {
     whenAvailable: async () => null,
     recovering: () => false,
     onReconnect: () => {},
-    create: async () => true,
+    create: async () => {
+      calls.push("create");
+      return true;
+    },
     lookup: async () => null,
     adopt: async () => ({ gone: true }),
     saveSubscription: async () => {},
     renew: async (_node, _address, instances) => {
+      if (failures > 0) {
+        failures--;
+        calls.push("renew failed");
+        throw new Error("Stream isn't writeable and enableOfflineQueue options is false");
+      }
+      calls.push("renew");
       renewed.push(instances);
       return options.leaseTaken ? instances : [];
     },
@@ -64,7 +78,7 @@ function recordingDirectory(options: { leaseTaken: boolean }) {
     },
     close: async () => {},
   };
-  return { directory, renewed, removed: () => removed };
+  return { directory, renewed, calls, removed: () => removed };
 }
 
 const heartbeatMs = 300;
@@ -88,6 +102,27 @@ afterEach(() => {
 });
 
 describe("consumer host", () => {
+  it("puts its node in the directory before it creates an instance there", async () => {
+    const { directory, calls } = recordingDirectory({ leaseTaken: false, failedRenewals: 1 });
+    const host = hostWith(directory);
+    host.start(); // its first renewal fails: Redis was not connected yet
+    const created = host.create(settings);
+    await ticks(0);
+    building.pending[0]?.(undefined);
+    await created;
+    expect(calls.slice(0, 3)).toEqual(["renew failed", "renew", "create"]);
+    await host.handOff();
+  });
+
+  it("refuses to create an instance, retriably, while its node cannot be put in the directory", async () => {
+    const { directory, calls } = recordingDirectory({ leaseTaken: false, failedRenewals: 2 });
+    const host = hostWith(directory);
+    host.start();
+    await expect(host.create(settings)).rejects.toMatchObject({ status: 503 });
+    expect(calls).not.toContain("create");
+    await host.handOff();
+  });
+
   it("renews the lease of an instance while its consumer is still connecting", async () => {
     const { directory, renewed } = recordingDirectory({ leaseTaken: false });
     const host = hostWith(directory);

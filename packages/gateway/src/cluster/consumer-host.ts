@@ -36,6 +36,12 @@ export interface ConsumerHost {
   readonly size: number;
   /** True once a graceful shutdown began: nothing is created or adopted here any more. */
   readonly draining: boolean;
+  /**
+   * Resolves once this node is in the directory as a live node (its first renewal went through):
+   * before that, another node looking up an instance created here would find its owner dead and
+   * adopt it. A retriable 503 if the directory cannot be reached.
+   */
+  registered(): Promise<void>;
   start(): void;
   /** Graceful shutdown: commit (when auto-commit is on), close and release every lease. */
   handOff(): Promise<void>;
@@ -50,6 +56,7 @@ export function createConsumerHost(
 ): ConsumerHost {
   const owned = new Map<string, Owned>();
   const claims = new Map<string, Claim>();
+  let isRegistered = false;
   let timers: NodeJS.Timeout[] = [];
   let draining = false;
   let clientSeq = 0;
@@ -104,6 +111,7 @@ export function createConsumerHost(
     for (const claim of claims.values()) states.push(claim.state);
     try {
       const lost = await directory.renew(config.id, internalAddress(), states);
+      isRegistered = true;
       for (const state of lost) {
         const k = key(state.group, state.name);
         const claim = claims.get(k);
@@ -122,6 +130,12 @@ export function createConsumerHost(
       metrics.leaseRenewalFailures.inc();
       log.debug("lease renewal failed", { error: (error as Error).message });
     }
+  };
+
+  const registered = async () => {
+    if (isRegistered) return;
+    await renew();
+    if (!isRegistered) throw serviceUnavailable("This node is not in the consumer directory yet; retry.");
   };
 
   const sweepIdle = async () => {
@@ -144,12 +158,15 @@ export function createConsumerHost(
       return draining;
     },
 
+    registered,
+
     async create(settings) {
       if (draining) throw serviceUnavailable("This node is shutting down; retry.");
       const k = key(settings.group, settings.name);
       const record: InstanceRecord = { settings, subscription: { kind: "none" }, epoch: 1 };
       const unavailable = await directory.whenAvailable();
       if (unavailable) throw serviceUnavailable(`${unavailable}: consumers cannot be created until it returns.`);
+      await registered();
       const claimed = await directory.create(config.id, record).catch((error: Error) => {
         throw serviceUnavailable(`Consumer directory unavailable: ${error.message}`);
       });

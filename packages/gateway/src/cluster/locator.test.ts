@@ -56,7 +56,7 @@ function fakeDirectory() {
 }
 
 /** A node that owns no instance itself. */
-const emptyHost = { get: () => undefined, draining: false } as unknown as ConsumerHost;
+const emptyHost = { get: () => undefined, draining: false, registered: async () => {} } as unknown as ConsumerHost;
 
 const ownedBy = (owner: string, address: string): InstanceLocation => ({
   record: { settings, subscription: { kind: "topics", topics: ["t"] }, epoch: 1 },

@@ -35,6 +35,8 @@ export function createLocator(nodeId: string, directory: InstanceDirectory, host
   };
 
   const adopt = async (group: string, name: string): Promise<Location> => {
+    // A lease taken by a node the directory does not list yet could be taken again at once.
+    await host.registered();
     const result = await directory.adopt(nodeId, group, name);
     if ("gone" in result) {
       if (directory.recovering())
