@@ -114,6 +114,14 @@ export class TopicStream {
     }
   }
 
+  /** Each partition's end offset now (the next offset to be written). */
+  ends(): Promise<Map<number, number>> {
+    return this.#offsetsAt(
+      this.topic,
+      [...this.start.keys()].map((partition) => ({ partition, at: LATEST })),
+    );
+  }
+
   #offsetsAt(topic: string, query: Array<{ partition: number; at: number }>): Promise<Map<number, number>> {
     return new Promise((resolve, reject) =>
       this.#consumer.offsetsForTimes(

@@ -10,6 +10,10 @@
  *   - when the store is unreachable, keyed requests get 503 (retriable), unkeyed ones never notice.
  * The body is read whole before the route runs, so a keyed v3 streaming request is one unit: its
  * reports all come at the end, and are replayed together.
+ *
+ * A claim whose node died mid-request is taken over by the next request with the key (store.ts):
+ * before the route runs, the records the dead node already wrote are looked up in Kafka
+ * (recovery.ts), and the route writes only the others (writes.ts).
  */
 import type { Context, MiddlewareHandler } from "hono";
 import {
@@ -24,7 +28,9 @@ import { principalOf } from "../../security/principal.ts";
 import { type RequestEnv, readBodyBytes } from "../body.ts";
 import { fingerprint, IDEMPOTENCY_HEADER, parseIdempotencyKey, REPLAY_HEADER, scopedKey } from "./key.ts";
 import { shouldStore } from "./outcome.ts";
-import { type IdempotencyStore, type StoredAnswer, StoreUnavailableError } from "./store.ts";
+import type { Recovery } from "./recovery.ts";
+import { type IdempotencyStore, type PriorClaim, type StoredAnswer, StoreUnavailableError } from "./store.ts";
+import type { KeyedWrites } from "./writes.ts";
 
 export interface IdempotencySettings {
   /** How long a first answer is replayed. */
@@ -49,6 +55,8 @@ export type IdempotencyOutcome =
 
 export interface MiddlewareOptions {
   store: IdempotencyStore;
+  /** Finds what an orphaned claim's holder wrote, for the request that took it over. */
+  recovery: Recovery;
   settings: IdempotencySettings;
   maxBodyBytes: number;
   log: Logger;
@@ -67,7 +75,7 @@ const MAX_POLL_MS = 250;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function createIdempotencyMiddleware(options: MiddlewareOptions): MiddlewareHandler {
-  const { store, settings, log, metrics } = options;
+  const { store, recovery, settings, log, metrics } = options;
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   const count = (outcome: IdempotencyOutcome) => metrics.idempotencyRequests.inc({ outcome });
   const unavailable = (error: unknown) => {
@@ -83,7 +91,6 @@ export function createIdempotencyMiddleware(options: MiddlewareOptions): Middlew
     if (!parsed.ok) throw invalidIdempotencyKey(parsed.reason);
 
     const body = await readBodyBytes(c, options.maxBodyBytes);
-    keepBody(c, body);
     const print = fingerprint({
       method: c.req.method,
       target: targetOf(c.req.url),
@@ -93,13 +100,15 @@ export function createIdempotencyMiddleware(options: MiddlewareOptions): Middlew
     const key = scopedKey(principalOf(c)?.name ?? null, parsed.key);
 
     let token: string;
+    let prior: PriorClaim[];
     const deadline = Date.now() + settings.waitMs;
     for (let poll = FIRST_POLL_MS; ; poll = Math.min(poll * 2, MAX_POLL_MS)) {
-      const held = await store.claim(key, print, leaseMs).catch((error) => {
+      const held = await store.claim(key, print, leaseMs, settings.ttlMs).catch((error) => {
         throw unavailable(error);
       });
       if (held.kind === "claimed") {
         token = held.token;
+        prior = held.prior;
         break;
       }
       if (held.fingerprint !== print) {
@@ -127,6 +136,9 @@ export function createIdempotencyMiddleware(options: MiddlewareOptions): Middlew
     renewal.unref();
     let answer: StoredAnswer;
     try {
+      const found = prior.length > 0 ? await recovery.find(c.req.param("topic") ?? "", prior) : NOTHING_FOUND;
+      if (prior.length > 0) log.info("idempotency claim taken over", { prior: prior.length, found: found.size });
+      keepBody(c, body, { claim: token, found });
       await next();
       answer = {
         status: c.res.status,
@@ -166,12 +178,15 @@ export function createIdempotencyMiddleware(options: MiddlewareOptions): Middlew
   };
 }
 
+const NOTHING_FOUND: KeyedWrites["found"] = new Map();
+
 /**
  * The route reads the body again from the env (body.ts, and v3 streaming produce); a new fetch
- * Request carrying it would cost more than the rest of the middleware.
+ * Request carrying it would cost more than the rest of the middleware. `writes` tells it how to
+ * send the records (writes.ts).
  */
-function keepBody(c: Context, body: Buffer): void {
-  c.env = { ...((c.env as RequestEnv | undefined) ?? {}), body } satisfies RequestEnv;
+function keepBody(c: Context, body: Buffer, writes: KeyedWrites): void {
+  c.env = { ...((c.env as RequestEnv | undefined) ?? {}), body, writes } satisfies RequestEnv;
 }
 
 /** Path and query of an absolute request URL, without the cost of parsing it whole. */
