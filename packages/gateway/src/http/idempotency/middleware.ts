@@ -62,8 +62,8 @@ export interface MiddlewareOptions {
   log: Logger;
   metrics: Pick<Metrics, "idempotencyRequests">;
   /**
-   * The claim of a request in flight lapses this long after its node last renewed it, so keys of
-   * a node that died mid-request become usable again; the holder renews it every third of that.
+   * The claim of a request in flight lapses this long after its node last renewed it, so a retry
+   * can take over the key of a node that died mid-request; the holder renews it every third of that.
    */
   leaseMs?: number;
 }
@@ -160,7 +160,7 @@ export function createIdempotencyMiddleware(options: MiddlewareOptions): Middlew
         count("stored");
       } catch (error) {
         // The records are written and the client deserves its answer; a retry within the lease
-        // gets 409, after it would write again. Logged, since that is a possible duplicate.
+        // gets 409, after it takes the claim over and finds the records in Kafka (recovery.ts).
         log.warn("idempotency answer not stored", { error: (error as Error).message });
         count("unstored");
       }
