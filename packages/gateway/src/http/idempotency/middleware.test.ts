@@ -109,7 +109,11 @@ function setup(options: Options = {}) {
     Object.fromEntries(
       (await metrics.idempotencyRequests.get()).values.map((v) => [v.labels.outcome as string, v.value]),
     );
-  return { app, sent, outcomes, plant, lookups };
+  const recoveries = async () =>
+    Object.fromEntries(
+      (await metrics.idempotencyRecoveries.get()).values.map((v) => [v.labels.result as string, v.value]),
+    );
+  return { app, sent, outcomes, recoveries, plant, lookups };
 }
 
 const V2_BINARY = "application/vnd.kafka.binary.v2+json";
@@ -339,7 +343,7 @@ describe("Idempotency-Key on produce", () => {
 
   it("takes over a key whose holder died mid-request once its lease lapsed", async () => {
     const store = createMemoryStore({ maxBytes: 1024 * 1024 });
-    const { app, sent } = setup({ store, waitMs: 2000 });
+    const { app, sent, recoveries } = setup({ store, waitMs: 2000 });
     const body = JSON.stringify({ records: [{ value: b64("a") }] });
     // A node claimed the key with this exact request and then vanished without renewing it.
     const print = fingerprint({ method: "POST", target: "/topics/t", contentType: V2_BINARY, body: Buffer.from(body) });
@@ -348,6 +352,7 @@ describe("Idempotency-Key on produce", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("idempotent-replayed")).toBeNull();
     expect(sent).toHaveLength(1);
+    expect(await recoveries()).toEqual({ none: 1 });
   });
 
   it("labels each keyed record with its claim and index; unkeyed records carry no header", async () => {
@@ -402,7 +407,7 @@ describe("Idempotency-Key recovery of a claim whose node died", () => {
       body: JSON.stringify({ records: ["a", "b", "c"].map((v) => ({ value: b64(v) })) }),
     };
     const { store, claim } = await orphan(request, "k-1");
-    const { app, sent, plant, lookups, outcomes } = setup({ store });
+    const { app, sent, plant, lookups, outcomes, recoveries } = setup({ store });
     plant(record("a", claim, 0));
     plant(record("c", claim, 2));
     const res = await post(app, "k-1", request);
@@ -421,6 +426,7 @@ describe("Idempotency-Key recovery of a claim whose node died", () => {
     expect(again.headers.get("idempotent-replayed")).toBe("true");
     expect(sent).toHaveLength(1);
     expect(await outcomes()).toEqual({ stored: 1, replayed: 1 });
+    expect(await recoveries()).toEqual({ found: 1 });
   });
 
   it("v3 streaming and records:batch: the found records' reports, the others written", async () => {
@@ -462,7 +468,7 @@ describe("Idempotency-Key recovery of a claim whose node died", () => {
     const request = { path: "/topics/t", type: V2_BINARY, body: JSON.stringify({ records: [{ value: b64("a") }] }) };
     const { store, claim } = await orphan(request, "k-1");
     let failures = 1;
-    const { app, sent, plant, lookups } = setup({ store, recoveryFails: () => failures-- > 0 });
+    const { app, sent, plant, lookups, recoveries } = setup({ store, recoveryFails: () => failures-- > 0 });
     plant(record("a", claim, 0));
     const refused = await post(app, "k-1", request);
     expect(refused.status).toBe(503);
@@ -475,5 +481,6 @@ describe("Idempotency-Key recovery of a claim whose node died", () => {
     expect(sent).toHaveLength(0);
     expect(lookups.map((prior) => prior.length)).toEqual([1, 2]);
     expect(lookups[1]?.[0]?.id).toBe(claim);
+    expect(await recoveries()).toEqual({ refused: 1, found: 1 });
   });
 });

@@ -60,7 +60,7 @@ export interface MiddlewareOptions {
   settings: IdempotencySettings;
   maxBodyBytes: number;
   log: Logger;
-  metrics: Pick<Metrics, "idempotencyRequests">;
+  metrics: Pick<Metrics, "idempotencyRequests" | "idempotencyRecoveries">;
   /**
    * The claim of a request in flight lapses this long after its node last renewed it, so a retry
    * can take over the key of a node that died mid-request; the holder renews it every third of that.
@@ -82,6 +82,22 @@ export function createIdempotencyMiddleware(options: MiddlewareOptions): Middlew
     if (!(error instanceof StoreUnavailableError)) return error;
     count("unavailable");
     return serviceUnavailable("Idempotency-Key store unavailable; retry.");
+  };
+
+  const recover = async (topic: string, prior: PriorClaim[]) => {
+    let found: KeyedWrites["found"];
+    try {
+      found = await recovery.find(topic, prior);
+    } catch (error) {
+      metrics.idempotencyRecoveries.inc({ result: "refused" });
+      log.warn("idempotency claim taken over; its records could not be looked up", {
+        error: (error as Error).message,
+      });
+      throw error;
+    }
+    metrics.idempotencyRecoveries.inc({ result: found.size > 0 ? "found" : "none" });
+    log.info("idempotency claim taken over", { prior: prior.length, found: found.size });
+    return found;
   };
 
   return async (c, next) => {
@@ -136,8 +152,7 @@ export function createIdempotencyMiddleware(options: MiddlewareOptions): Middlew
     renewal.unref();
     let answer: StoredAnswer;
     try {
-      const found = prior.length > 0 ? await recovery.find(c.req.param("topic") ?? "", prior) : NOTHING_FOUND;
-      if (prior.length > 0) log.info("idempotency claim taken over", { prior: prior.length, found: found.size });
+      const found = prior.length > 0 ? await recover(c.req.param("topic") ?? "", prior) : NOTHING_FOUND;
       keepBody(c, body, { claim: token, found });
       await next();
       answer = {
