@@ -6,7 +6,7 @@
  * records carry (http/idempotency/record-header.ts). Prints CPU per record of the whole process
  * and of its JS thread.
  *
- *   node loadtest/binding-cost.ts --bootstrap 127.0.0.1:9092 [--records 300000] [--rounds 3] [--variants a,b]
+ *   node loadtest/binding-cost.ts --bootstrap 127.0.0.1:9092 [--records 300000] [--rounds 3] [--variant NAME]...
  */
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
@@ -30,7 +30,7 @@ const { values } = parseArgs({
     records: { type: "string", default: "300000" },
     rounds: { type: "string", default: "3" },
     window: { type: "string", default: "20000" },
-    variants: { type: "string", default: VARIANTS.join(",") },
+    variant: { type: "string", multiple: true },
   },
 });
 const records = Number(values.records);
@@ -88,10 +88,10 @@ function produceAll(producer: RawProducer, variant: Variant, count: number): Pro
           : variant === "reports, number opaque"
             ? sent
             : undefined;
-        // As the producer pool builds it from writes.ts's header.
+        // As the producer pool builds it from writes.ts's header (a string value).
         const headers =
           variant === "reports, object opaque, claim header"
-            ? [{ "wharf-idempotency": Buffer.from(`${claim}/${sent}`) }]
+            ? [{ "wharf-idempotency": `${claim}/${sent}` }]
             : undefined;
         try {
           producer.produce(values.topic as string, -1, value, null, null, opaque, headers);
@@ -147,7 +147,7 @@ async function ensureTopic() {
 }
 
 await ensureTopic();
-const variants = (values.variants as string).split(",") as Variant[];
+const variants = (values.variant ?? [...VARIANTS]) as Variant[];
 for (const v of variants) if (!VARIANTS.includes(v)) throw new Error(`unknown variant "${v}": ${VARIANTS.join(", ")}`);
 for (let round = 1; round <= Number(values.rounds); round++) {
   for (const variant of variants) console.log(JSON.stringify({ round, ...(await run(variant)) }));
