@@ -5,9 +5,9 @@
  *                            in flight (PX idempotency.ttl.ms; the lease is renewed by its holder)
  *                            "D|<json answer>" once answered (PX idempotency.ttl.ms)
  * <prior> lists the claims taken over, `id@claimedAt,...` (store.ts). Times are Redis's clock
- * (TIME), the one clock every node shares. Claim, renew, complete and release read-then-write, so
- * each is one Lua script: two nodes can never both claim a key, and a node whose lease lapsed
- * cannot overwrite the next holder.
+ * (TIME), the one clock every node shares; renew and release keep the key's TTL (KEEPTTL, Redis
+ * 6.0+). Claim, renew, complete and release read-then-write, so each is one Lua script: two nodes
+ * can never both claim a key, and a node whose lease lapsed cannot overwrite the next holder.
  */
 import { randomUUID } from "node:crypto";
 import { createRedisClient, patientRunner, type RedisClient } from "../../cluster/redis-client.ts";
