@@ -1,6 +1,6 @@
 /**
  * What Idempotency-Key costs a produce, and what a change costs it: `node loadtest/keyed-cost.ts
- * [--base DIR] [--duration S] [--rounds N]`. Starts one broker and Redis, and two gateways on
+ * [--base DIR] [--duration S] [--rounds N] [--records 1,100] [--keys keyed,unkeyed]`. Starts one broker and Redis, and two gateways on
  * them: this checkout's and, with --base, another checkout's (e.g. `git archive` of the commit
  * before a change), which take turns phase by phase so both see the same machine. Each phase is a
  * closed loop of v2 binary produce (1 or 100 records of 1 KiB, with or without a fresh key per
@@ -21,11 +21,15 @@ const { values } = parseArgs({
     duration: { type: "string", default: "8" },
     rounds: { type: "string", default: "2" },
     connections: { type: "string", default: "16" },
+    records: { type: "string", default: "1,100" },
+    keys: { type: "string", default: "unkeyed,keyed" },
   },
 });
 const durationMs = Number(values.duration) * 1000;
 const rounds = Number(values.rounds);
 const connections = Number(values.connections);
+const recordCounts = (values.records as string).split(",").map(Number);
+const keyModes = (values.keys as string).split(",").map((k) => k === "keyed");
 const log = (m: string) => process.stderr.write(`[keyed-cost] ${m}\n`);
 
 const HERE = resolve(import.meta.dirname, "..");
@@ -112,8 +116,8 @@ async function main() {
     for (const g of gateways) await phase(g, topic, 1, false); // warm-up, discarded
     const rows: string[] = [];
     for (let round = 1; round <= rounds; round++) {
-      for (const records of [1, 100]) {
-        for (const keyed of [false, true]) {
+      for (const records of recordCounts) {
+        for (const keyed of keyModes) {
           // Turns alternate who goes first, so neither always meets the machine as the other left it.
           for (const g of round % 2 === 1 ? gateways : [...gateways].reverse()) {
             const r = await phase(g, topic, records, keyed);
