@@ -43,6 +43,8 @@ export async function scanTopic(
     from: { kind: "timestamp", ms: range.since },
     resume: new Map(),
     clientId: range.clientId,
+    // Connecting and the offset lookups count against the scan's time too.
+    kafkaTimeoutMs: limits.timeoutMs,
   });
   try {
     const ends = await stream.ends();
