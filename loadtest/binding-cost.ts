@@ -2,16 +2,26 @@
  * Where a plain librdkafka producer's time goes in the Node binding: the same records produced
  * with per-record delivery reports and no opaque (the benchmark's ceiling), with an object opaque
  * per record (what the gateway passes to find the request a report belongs to), and with no
- * delivery reports at all. Prints CPU per record of the whole process and of its JS thread.
+ * delivery reports at all; and with the object opaque plus the claim header a keyed request's
+ * records carry (http/idempotency/record-header.ts). Prints CPU per record of the whole process
+ * and of its JS thread.
  *
- *   node loadtest/binding-cost.ts --bootstrap 127.0.0.1:9092 [--records 300000] [--rounds 3]
+ *   node loadtest/binding-cost.ts --bootstrap 127.0.0.1:9092 [--records 300000] [--rounds 3] [--variant NAME]...
  */
+import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import Kafka from "@confluentinc/kafka-javascript";
 
 type RawProducer = InstanceType<typeof Kafka.Producer>;
-type Variant = "reports, no opaque" | "reports, number opaque" | "reports, object opaque" | "no reports";
+const VARIANTS = [
+  "reports, no opaque",
+  "reports, number opaque",
+  "reports, object opaque",
+  "reports, object opaque, claim header",
+  "no reports",
+] as const;
+type Variant = (typeof VARIANTS)[number];
 
 const { values } = parseArgs({
   options: {
@@ -20,11 +30,13 @@ const { values } = parseArgs({
     records: { type: "string", default: "300000" },
     rounds: { type: "string", default: "3" },
     window: { type: "string", default: "20000" },
+    variant: { type: "string", multiple: true },
   },
 });
 const records = Number(values.records);
 const window = Number(values.window);
 const value = Buffer.alloc(1024, 120);
+const claim = randomUUID();
 
 async function connect(reports: boolean): Promise<RawProducer> {
   const producer = new Kafka.Producer({
@@ -71,14 +83,18 @@ function produceAll(producer: RawProducer, variant: Variant, count: number): Pro
     let acked = 0;
     const fill = () => {
       while (sent < count && sent - acked < window) {
-        const opaque =
-          variant === "reports, object opaque"
-            ? { batch: null, index: sent }
-            : variant === "reports, number opaque"
-              ? sent
-              : undefined;
+        const opaque = variant.startsWith("reports, object opaque")
+          ? { batch: null, index: sent }
+          : variant === "reports, number opaque"
+            ? sent
+            : undefined;
+        // As the producer pool builds it from writes.ts's header (a string value).
+        const headers =
+          variant === "reports, object opaque, claim header"
+            ? [{ "wharf-idempotency": `${claim}/${sent}` }]
+            : undefined;
         try {
-          producer.produce(values.topic as string, -1, value, null, null, opaque);
+          producer.produce(values.topic as string, -1, value, null, null, opaque, headers);
         } catch {
           setTimeout(fill, 1);
           return;
@@ -131,7 +147,8 @@ async function ensureTopic() {
 }
 
 await ensureTopic();
-const variants: Variant[] = ["reports, no opaque", "reports, number opaque", "reports, object opaque", "no reports"];
+const variants = (values.variant ?? [...VARIANTS]) as Variant[];
+for (const v of variants) if (!VARIANTS.includes(v)) throw new Error(`unknown variant "${v}": ${VARIANTS.join(", ")}`);
 for (let round = 1; round <= Number(values.rounds); round++) {
   for (const variant of variants) console.log(JSON.stringify({ round, ...(await run(variant)) }));
 }

@@ -107,10 +107,15 @@ describe("parseConfig", () => {
       ttlMs: 86_400_000,
       waitMs: 10_000,
       memoryMaxBytes: 64 * 1024 * 1024,
+      recovery: { maxRecords: 1_000_000, timeoutMs: 5000 },
     });
     expect(
       parseConfig({ ...base, "idempotency.ttl.ms": "60000", "idempotency.wait.ms": "0" }).idempotency,
     ).toMatchObject({ ttlMs: 60_000, waitMs: 0 });
+    expect(parseConfig({ ...base, "idempotency.recovery.max.records": "10" }).idempotency.recovery.maxRecords).toBe(10);
+    expect(problems({ ...base, "idempotency.recovery.timeout.ms": "50" })).toContain(
+      '"idempotency.recovery.timeout.ms" must be an integer between 100',
+    );
     const message = problems({ ...base, "idempotency.ttl.ms": "0", "idempotency.wait.ms": "soon" });
     expect(message).toContain('"idempotency.ttl.ms" must be an integer between 1000');
     expect(message).toContain('"idempotency.wait.ms" must be an integer');

@@ -88,6 +88,11 @@ export interface GatewayConfig {
     waitMs: number;
     /** Bound of the in-memory store (no redis.url); the oldest answers are evicted first. */
     memoryMaxBytes: number;
+    /**
+     * Bounds of the look into Kafka for what an orphaned claim's holder wrote (records read, and
+     * time); past either the retry is refused as retriable rather than risk a duplicate.
+     */
+    recovery: { maxRecords: number; timeoutMs: number };
   };
   /** TLS, authentication, authorization and rate limits of the public listener (src/security). */
   security: SecurityConfig;
@@ -149,6 +154,8 @@ const knownKeys = new Set([
   "idempotency.ttl.ms",
   "idempotency.wait.ms",
   "idempotency.memory.max.bytes",
+  "idempotency.recovery.max.records",
+  "idempotency.recovery.timeout.ms",
   ...securityKeys,
   ...schemaRegistryKeys,
 ]);
@@ -317,6 +324,10 @@ export function parseConfig(props: Record<string, string>): GatewayConfig {
       ttlMs: int("idempotency.ttl.ms", 86_400_000, 1000, 7 * 86_400_000),
       waitMs: int("idempotency.wait.ms", 10_000, 0, 300_000),
       memoryMaxBytes: int("idempotency.memory.max.bytes", 64 * 1024 * 1024, 64 * 1024),
+      recovery: {
+        maxRecords: int("idempotency.recovery.max.records", 1_000_000, 1),
+        timeoutMs: int("idempotency.recovery.timeout.ms", 5000, 100, 60_000),
+      },
     },
     security: parseSecurity(props, problems, publicListener.https === true),
     schemaRegistry: parseSchemaRegistry(props, problems),

@@ -125,6 +125,17 @@ export const kafkaRetriable = (message: string) =>
 export const kafkaError = (message: string) => new RestError(500, ErrorCode.KafkaError, `Kafka error: ${message}`);
 export const invalidIdempotencyKey = (reason: string) =>
   new RestError(400, ErrorCode.InvalidIdempotencyKey, `Invalid Idempotency-Key header: ${reason}.`);
+/**
+ * A retry that took over the claim of a request whose node died could not find out in time
+ * which of its records are already in Kafka; it writes nothing rather than guess.
+ */
+export const recoveryIncomplete = (detail: string) =>
+  new RestError(
+    503,
+    ErrorCode.KafkaRetriable,
+    `Kafka retriable error: the records of an earlier attempt with this Idempotency-Key could not be looked up (${detail}); retry.`,
+    { "Retry-After": "1" },
+  );
 /** The draft's 409: retry later, by then the first request has its answer. */
 export const idempotencyKeyInFlight = (retryAfterSeconds = 1) =>
   new RestError(

@@ -81,7 +81,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const streams = createStreamRegistry(config.stream, metrics);
   const audit = options.audit ?? createLogger("info", { node: config.id });
   const security = securityEnabled(config.security) ? createSecurity(config, log, audit) : null;
-  const idempotency = createIdempotency(config, log, metrics);
+  const idempotency = createIdempotency(config, producers, log, metrics);
   const app = createApp({
     config,
     log,

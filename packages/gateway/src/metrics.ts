@@ -80,6 +80,12 @@ export function createMetrics(nodeId: string) {
       labelNames: ["outcome"],
       registers: [registry],
     }),
+    idempotencyRecoveries: new Counter({
+      name: "wharf_idempotency_recoveries_total",
+      help: "Keyed requests that took over the claim of a node that died mid-request, by result (found: some records were already in Kafka, none: nothing was, refused: the look failed or hit its bounds)",
+      labelNames: ["result"],
+      registers: [registry],
+    }),
     consumerInstances: new Gauge({
       name: "wharf_consumer_instances",
       help: "Consumer instances owned by this node",

@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Context } from "hono";
 import { payloadTooLarge } from "../errors.ts";
+import type { KeyedWrites } from "./idempotency/writes.ts";
 import type { ParseOptions } from "./json.ts";
 import { JsonBodyParser } from "./json-body.ts";
 
@@ -13,6 +14,8 @@ export interface RequestEnv {
   outgoing?: ServerResponse;
   /** A body already read and verified (forwarded requests on the internal listener). */
   body?: Uint8Array;
+  /** Set by the Idempotency-Key middleware on a keyed produce request (idempotency/writes.ts). */
+  writes?: KeyedWrites;
 }
 
 /**

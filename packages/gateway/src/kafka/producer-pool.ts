@@ -17,7 +17,8 @@ export interface OutgoingRecord {
   partition: number | null;
   key: Buffer | null;
   value: Buffer | null;
-  headers?: Array<{ name: string; value: Buffer | null }>;
+  /** A string value goes as its UTF-8 bytes (the binding copies it without a Buffer). */
+  headers?: Array<{ name: string; value: Buffer | string | null }>;
   /** Milliseconds since the epoch; null lets the producer stamp it. */
   timestamp?: number | null;
 }

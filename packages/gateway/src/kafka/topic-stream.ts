@@ -23,6 +23,8 @@ export interface TopicStreamOptions {
   /** Next offset per partition from a resume cursor; these partitions ignore `from`. */
   resume: Map<number, number>;
   clientId: string;
+  /** How long connecting and each offset lookup may take; 10 s by default. */
+  kafkaTimeoutMs?: number;
 }
 
 const KAFKA_TIMEOUT_MS = 10_000;
@@ -39,9 +41,16 @@ export class TopicStream {
   readonly #poller: QueuePoller;
   #closed = false;
   #taking: Promise<unknown> = Promise.resolve();
+  readonly #kafkaTimeoutMs: number;
 
-  private constructor(topic: string, consumer: InstanceType<typeof Kafka.KafkaConsumer>, poller: QueuePoller) {
+  private constructor(
+    topic: string,
+    consumer: InstanceType<typeof Kafka.KafkaConsumer>,
+    poller: QueuePoller,
+    kafkaTimeoutMs: number,
+  ) {
     this.topic = topic;
+    this.#kafkaTimeoutMs = kafkaTimeoutMs;
     this.#consumer = consumer;
     this.#poller = poller;
   }
@@ -69,9 +78,10 @@ export class TopicStream {
       queue_non_empty_cb: () => poller?.signal(),
     } as Kafka.ConsumerGlobalConfig);
     poller = new QueuePoller(consumer);
-    const stream = new TopicStream(options.topic, consumer, poller);
+    const kafkaTimeoutMs = options.kafkaTimeoutMs ?? KAFKA_TIMEOUT_MS;
+    const stream = new TopicStream(options.topic, consumer, poller, kafkaTimeoutMs);
     await new Promise<void>((resolve, reject) =>
-      consumer.connect({ timeout: KAFKA_TIMEOUT_MS }, (error) =>
+      consumer.connect({ timeout: kafkaTimeoutMs }, (error) =>
         error ? reject(new RestError(503, ErrorCode.KafkaRetriable, `Kafka unavailable: ${error.message}`)) : resolve(),
       ),
     );
@@ -114,11 +124,19 @@ export class TopicStream {
     }
   }
 
+  /** Each partition's end offset now (the next offset to be written). */
+  ends(): Promise<Map<number, number>> {
+    return this.#offsetsAt(
+      this.topic,
+      [...this.start.keys()].map((partition) => ({ partition, at: LATEST })),
+    );
+  }
+
   #offsetsAt(topic: string, query: Array<{ partition: number; at: number }>): Promise<Map<number, number>> {
     return new Promise((resolve, reject) =>
       this.#consumer.offsetsForTimes(
         query.map((q) => ({ topic, partition: q.partition, offset: q.at })),
-        KAFKA_TIMEOUT_MS,
+        this.#kafkaTimeoutMs,
         (error, offsets) => {
           if (error) return reject(kafkaFailure(error));
           resolve(new Map(offsets.map((o) => [o.partition, o.offset])));

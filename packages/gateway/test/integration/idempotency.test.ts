@@ -4,6 +4,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { IdempotencyStore } from "../../src/http/idempotency/store.ts";
+import { storeContract } from "../../src/http/idempotency/store-contract.ts";
 import { createRedisStore } from "../../src/http/idempotency/store-redis.ts";
 import { silentLogger } from "../../src/log.ts";
 import { metric } from "./consumer-helpers.ts";
@@ -101,26 +103,41 @@ describe("Idempotency-Key across the cluster (Redis)", () => {
 describe("Redis idempotency store", () => {
   const answer = { status: 200, contentType: "application/json", body: Buffer.from('{"ok":true}') };
 
+  describe("claims (the contract the memory store keeps too)", () => {
+    let store: IdempotencyStore;
+    beforeAll(() => {
+      store = createRedisStore({ kind: "standalone", url: stack().redis as string }, silentLogger, 5000);
+    });
+    afterAll(async () => {
+      await store?.close();
+    });
+    // Redis's clock cannot be moved: a lapsing lease (5 ms) is outlived by waiting.
+    storeContract(
+      () => ({ store, now: Date.now, lapse: () => new Promise((r) => setTimeout(r, 20)) }),
+      (name) => unique(name),
+    );
+  });
+
   it("lets one claimer hold a key, releases it, and keeps the answer only for the holder", async () => {
     const store = createRedisStore({ kind: "standalone", url: stack().redis as string }, silentLogger, 5000);
     try {
       const key = unique("store");
-      const first = await store.claim(key, "fp", 5000);
+      const first = await store.claim(key, "fp", 5000, 60_000);
       if (first.kind !== "claimed") throw new Error(`not claimed: ${first.kind}`);
-      expect(await store.claim(key, "fp-2", 5000)).toEqual({ kind: "in-flight", fingerprint: "fp" });
+      expect(await store.claim(key, "fp-2", 5000, 60_000)).toEqual({ kind: "in-flight", fingerprint: "fp" });
       expect(await store.renew(key, first.token, 5000)).toBe(true);
       await store.release(key, first.token);
 
-      const second = await store.claim(key, "fp", 5000);
+      const second = await store.claim(key, "fp", 5000, 60_000);
       if (second.kind !== "claimed") throw new Error(`not claimed: ${second.kind}`);
       // The first holder's token is stale: it can neither renew, complete nor release the key.
       expect(await store.renew(key, first.token, 5000)).toBe(false);
       expect(await store.complete(key, first.token, "fp", answer, 60_000)).toBe(false);
       await store.release(key, first.token);
-      expect((await store.claim(key, "fp", 5000)).kind).toBe("in-flight");
+      expect((await store.claim(key, "fp", 5000, 60_000)).kind).toBe("in-flight");
 
       expect(await store.complete(key, second.token, "fp", answer, 60_000)).toBe(true);
-      const done = await store.claim(key, "fp", 5000);
+      const done = await store.claim(key, "fp", 5000, 60_000);
       expect(done).toMatchObject({ kind: "done", fingerprint: "fp", answer: { status: 200 } });
       if (done.kind === "done") expect(Buffer.from(done.answer.body).toString()).toBe('{"ok":true}');
     } finally {
@@ -132,11 +149,11 @@ describe("Redis idempotency store", () => {
     const store = createRedisStore({ kind: "standalone", url: stack().redis as string }, silentLogger, 5000);
     try {
       const key = unique("lapse");
-      expect((await store.claim(key, "fp", 50)).kind).toBe("claimed");
-      let next = await store.claim(key, "fp", 5000);
+      expect((await store.claim(key, "fp", 50, 60_000)).kind).toBe("claimed");
+      let next = await store.claim(key, "fp", 5000, 60_000);
       for (let i = 0; i < 100 && next.kind !== "claimed"; i++) {
         await new Promise((r) => setTimeout(r, 20));
-        next = await store.claim(key, "fp", 5000);
+        next = await store.claim(key, "fp", 5000, 60_000);
       }
       expect(next.kind).toBe("claimed");
     } finally {

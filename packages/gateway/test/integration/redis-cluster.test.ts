@@ -1,13 +1,17 @@
 /**
  * A real Redis Cluster (three masters) as the gateways' Redis: the consumer directory (create,
- * forward through a second node, adoption after the owner is SIGKILLed) and rate limits, whose
- * scripts must keep every key of one call in one slot.
+ * forward through a second node, adoption after the owner is SIGKILLed), rate limits, whose
+ * scripts must keep every key of one call in one slot, and the Idempotency-Key store's claims.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RedisClusterHandle, startRedisCluster } from "../../../../deploy/stack/index.ts";
+import type { IdempotencyStore } from "../../src/http/idempotency/store.ts";
+import { storeContract } from "../../src/http/idempotency/store-contract.ts";
+import { createRedisStore } from "../../src/http/idempotency/store-redis.ts";
+import { silentLogger } from "../../src/log.ts";
 import { type ConsumerRef, createConsumer, instanceCall, ownerOf, readUntil } from "./consumer-helpers.ts";
 import { call, createTopic, stack, unique, V2_JSON_FORMAT } from "./helpers.ts";
 import { type RunningGateway, startGateway } from "./security-helpers.ts";
@@ -135,4 +139,20 @@ describe("Redis Cluster", () => {
       }
     }, 60_000);
   }
+});
+
+describe("Idempotency-Key store on Redis Cluster", () => {
+  let store: IdempotencyStore;
+  beforeAll(() => {
+    const nodes = redisCluster.ports.map((port) => ({ host: "127.0.0.1", port }));
+    store = createRedisStore({ kind: "cluster", nodes, password: null }, silentLogger, 5000);
+  });
+  afterAll(async () => {
+    await store?.close();
+  });
+  // Redis's clock cannot be moved: a lapsing lease (5 ms) is outlived by waiting.
+  storeContract(
+    () => ({ store, now: Date.now, lapse: () => new Promise((r) => setTimeout(r, 20)) }),
+    (name) => unique(name),
+  );
 });

@@ -4,13 +4,17 @@
  */
 import type { MiddlewareHandler } from "hono";
 import type { GatewayConfig } from "../../config.ts";
+import type { ProducerPool } from "../../kafka/producer-pool.ts";
 import type { Logger } from "../../log.ts";
 import type { Metrics } from "../../metrics.ts";
 import { createIdempotencyMiddleware } from "./middleware.ts";
+import { createRecovery } from "./recovery.ts";
 import { createMemoryStore } from "./store-memory.ts";
 import { createRedisStore } from "./store-redis.ts";
 
 export { IDEMPOTENCY_HEADER, REPLAY_HEADER } from "./key.ts";
+export { CLAIM_HEADER } from "./record-header.ts";
+export { type SendRecords, sendRecords } from "./writes.ts";
 
 export interface Idempotency {
   /** For produce routes only, after authentication (keys are scoped per principal). */
@@ -19,12 +23,18 @@ export interface Idempotency {
   close(): Promise<void>;
 }
 
-export function createIdempotency(config: GatewayConfig, log: Logger, metrics: Metrics): Idempotency {
+export function createIdempotency(
+  config: GatewayConfig,
+  producers: ProducerPool,
+  log: Logger,
+  metrics: Metrics,
+): Idempotency {
   const store = config.redis
     ? createRedisStore(config.redis, log, config.redisWaitMs)
     : createMemoryStore({ maxBytes: config.idempotency.memoryMaxBytes });
   const middleware = createIdempotencyMiddleware({
     store,
+    recovery: createRecovery(config, producers, config.idempotency.recovery),
     settings: config.idempotency,
     maxBodyBytes: config.http.maxBodyBytes,
     log,

@@ -2,6 +2,7 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../config.ts";
+import { recoveryIncomplete } from "../../errors.ts";
 import { deliveryError, librdkafka } from "../../kafka/delivery-errors.ts";
 import type { DeliveryResult, OutgoingRecord, ProducerPool } from "../../kafka/producer-pool.ts";
 import { createMetrics } from "../../metrics.ts";
@@ -9,8 +10,11 @@ import { setPrincipal } from "../../security/principal.ts";
 import { createErrorHandler } from "../error-handler.ts";
 import { produceV2Routes } from "../routes/produce-v2.ts";
 import { produceV3Routes } from "../routes/produce-v3.ts";
+import { fingerprint, scopedKey } from "./key.ts";
 import { createIdempotencyMiddleware } from "./middleware.ts";
-import { type IdempotencyStore, StoreUnavailableError } from "./store.ts";
+import { CLAIM_HEADER, parseClaimHeader } from "./record-header.ts";
+import type { Recovery } from "./recovery.ts";
+import { type IdempotencyStore, type PriorClaim, StoreUnavailableError } from "./store.ts";
 import { createMemoryStore } from "./store-memory.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -26,11 +30,23 @@ interface Options {
   before?: MiddlewareHandler;
   /** Throws from the topic lookup: a failure the routes do not map (500). */
   lookupFails?: () => boolean;
+  /** Fails the look into "Kafka" for an orphaned claim's records. */
+  recoveryFails?: () => boolean;
 }
+
+/** The claim header's parts, or null for a record without one. */
+const claimOf = (record: OutgoingRecord) => {
+  const header = record.headers?.find((h) => h.name === CLAIM_HEADER);
+  return header?.value ? parseClaimHeader(header.value) : null;
+};
 
 function setup(options: Options = {}) {
   const sent: OutgoingRecord[] = [];
+  /** The topic's one partition: records sent, and records planted as a dead node's writes. */
+  const log: Array<{ record: OutgoingRecord; offset: number }> = [];
+  const lookups: PriorClaim[][] = [];
   let offset = 0;
+  const plant = (record: OutgoingRecord) => log.push({ record, offset: offset++ });
   const pool: ProducerPool = {
     ready: true,
     inflightRecords: 0,
@@ -45,6 +61,7 @@ function setup(options: Options = {}) {
         records.map(async (record) => {
           const n = sent.push(record) - 1;
           const assigned = offset++;
+          log.push({ record, offset: assigned });
           const plan = options.deliver?.(n, record) ?? {};
           await sleep(plan.delayMs ?? 0);
           await plan.gate;
@@ -57,8 +74,25 @@ function setup(options: Options = {}) {
   const config = parseConfig({ "bootstrap.servers": "unused:9092" });
   const metrics = createMetrics("test");
   const store = options.store ?? createMemoryStore({ maxBytes: 1024 * 1024 });
+  // As recovery.ts does in Kafka: the first record carrying one of the claims, by index.
+  const recovery: Recovery = {
+    async find(_topic, prior) {
+      lookups.push(prior);
+      if (options.recoveryFails?.()) throw recoveryIncomplete("more than 1 records to read");
+      const ids = new Set(prior.map((p) => p.id));
+      const found = new Map<number, DeliveryResult>();
+      for (const { record, offset } of log) {
+        const claim = claimOf(record);
+        if (claim && ids.has(claim.claim) && !found.has(claim.index)) {
+          found.set(claim.index, { ok: true, partition: 0, offset, timestamp: 2000 });
+        }
+      }
+      return found;
+    },
+  };
   const idempotency = createIdempotencyMiddleware({
     store,
+    recovery,
     settings: { ttlMs: 60_000, waitMs: options.waitMs ?? 2000 },
     maxBodyBytes: config.http.maxBodyBytes,
     // biome-ignore lint/suspicious/noExplicitAny: the logger's shape is irrelevant here
@@ -75,7 +109,11 @@ function setup(options: Options = {}) {
     Object.fromEntries(
       (await metrics.idempotencyRequests.get()).values.map((v) => [v.labels.outcome as string, v.value]),
     );
-  return { app, sent, outcomes };
+  const recoveries = async () =>
+    Object.fromEntries(
+      (await metrics.idempotencyRecoveries.get()).values.map((v) => [v.labels.result as string, v.value]),
+    );
+  return { app, sent, outcomes, recoveries, plant, lookups };
 }
 
 const V2_BINARY = "application/vnd.kafka.binary.v2+json";
@@ -305,15 +343,144 @@ describe("Idempotency-Key on produce", () => {
 
   it("takes over a key whose holder died mid-request once its lease lapsed", async () => {
     const store = createMemoryStore({ maxBytes: 1024 * 1024 });
-    const { app, sent } = setup({ store, waitMs: 2000 });
-    const { fingerprint, scopedKey } = await import("./key.ts");
+    const { app, sent, recoveries } = setup({ store, waitMs: 2000 });
     const body = JSON.stringify({ records: [{ value: b64("a") }] });
     // A node claimed the key with this exact request and then vanished without renewing it.
     const print = fingerprint({ method: "POST", target: "/topics/t", contentType: V2_BINARY, body: Buffer.from(body) });
-    expect((await store.claim(scopedKey(null, "k-1"), print, 100)).kind).toBe("claimed");
+    expect((await store.claim(scopedKey(null, "k-1"), print, 100, 60_000)).kind).toBe("claimed");
     const res = await v2(app, '"k-1"', ["a"]);
     expect(res.status).toBe(200);
     expect(res.headers.get("idempotent-replayed")).toBeNull();
     expect(sent).toHaveLength(1);
+    expect(await recoveries()).toEqual({ none: 1 });
+  });
+
+  it("labels each keyed record with its claim and index; unkeyed records carry no header", async () => {
+    const { app, sent } = setup();
+    await v2(app, null, ["plain"]);
+    await v2(app, '"k-1"', ["a", "b"]);
+    expect(sent[0]?.headers).toBeUndefined();
+    const claims = sent.slice(1).map(claimOf);
+    expect(claims.map((c) => c?.index)).toEqual([0, 1]);
+    expect(claims[0]?.claim).toMatch(/^[0-9a-f-]{36}$/);
+    expect(claims[1]?.claim).toBe(claims[0]?.claim);
+  });
+});
+
+describe("Idempotency-Key recovery of a claim whose node died", () => {
+  const V3_STREAM = "/v3/clusters/c1/topics/t/records";
+  const V3_BATCH = "/v3/clusters/c1/topics/t/records:batch";
+
+  /** A store whose clock moves on demand, and a claim of `request` whose holder then died. */
+  async function orphan(request: { path: string; type: string; body: string }, key: string) {
+    let t = 1_000_000;
+    const store = createMemoryStore({ maxBytes: 1024 * 1024, now: () => t });
+    const print = fingerprint({
+      method: "POST",
+      target: request.path,
+      contentType: request.type,
+      body: Buffer.from(request.body),
+    });
+    const dead = await store.claim(scopedKey(null, key), print, 10_000, 60_000);
+    if (dead.kind !== "claimed") throw new Error("not claimed");
+    t += 10_001;
+    return { store, claim: dead.token };
+  }
+  const post = (app: Hono, key: string, request: { path: string; type: string; body: string }) =>
+    app.request(request.path, {
+      method: "POST",
+      headers: { "content-type": request.type, "idempotency-key": `"${key}"` },
+      body: request.body,
+    });
+  const record = (value: string, claim: string, index: number): OutgoingRecord => ({
+    topic: "t",
+    partition: null,
+    key: null,
+    value: Buffer.from(value),
+    headers: [{ name: CLAIM_HEADER, value: Buffer.from(`${claim}/${index}`) }],
+  });
+
+  it("v2: writes only the records the dead node did not, answering each with its real offset", async () => {
+    const request = {
+      path: "/topics/t",
+      type: V2_BINARY,
+      body: JSON.stringify({ records: ["a", "b", "c"].map((v) => ({ value: b64(v) })) }),
+    };
+    const { store, claim } = await orphan(request, "k-1");
+    const { app, sent, plant, lookups, outcomes, recoveries } = setup({ store });
+    plant(record("a", claim, 0));
+    plant(record("c", claim, 2));
+    const res = await post(app, "k-1", request);
+    expect(res.status).toBe(200);
+    expect((await json(res)).offsets).toEqual([
+      { partition: 0, offset: 0, error_code: null, error: null },
+      { partition: 0, offset: 2, error_code: null, error: null },
+      { partition: 0, offset: 1, error_code: null, error: null },
+    ]);
+    expect(lookups).toEqual([[{ id: claim, claimedAt: 1_000_000 }]]);
+    expect(sent.map((r) => r.value?.toString())).toEqual(["b"]);
+    expect(claimOf(sent[0] as OutgoingRecord)?.index).toBe(1);
+    expect(claimOf(sent[0] as OutgoingRecord)?.claim).not.toBe(claim);
+    // The answer is stored like any first answer: the next retry replays it.
+    const again = await post(app, "k-1", request);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(sent).toHaveLength(1);
+    expect(await outcomes()).toEqual({ stored: 1, replayed: 1 });
+    expect(await recoveries()).toEqual({ found: 1 });
+  });
+
+  it("v3 streaming and records:batch: the found records' reports, the others written", async () => {
+    const streaming = {
+      path: V3_STREAM,
+      type: "application/json",
+      body: ["x", "y"].map((data) => JSON.stringify({ value: { type: "STRING", data } })).join(""),
+    };
+    const first = await orphan(streaming, "s-1");
+    const { app, sent, plant } = setup({ store: first.store });
+    plant(record("x", first.claim, 0));
+    const reports = (await (await post(app, "s-1", streaming)).text()).split("\r\n").filter((l) => l !== "");
+    expect(reports.map((l) => JSON.parse(l))).toMatchObject([
+      { error_code: 200, partition_id: 0, offset: 0, timestamp: "1970-01-01T00:00:02Z", value: { size: 1 } },
+      { error_code: 200, partition_id: 0, offset: 1 },
+    ]);
+    expect(sent.map((r) => [r.value?.toString(), claimOf(r)?.index])).toEqual([["y", 1]]);
+
+    const batch = {
+      path: V3_BATCH,
+      type: "application/json",
+      body: JSON.stringify({
+        entries: ["p", "q"].map((data, i) => ({ id: `e${i}`, value: { type: "STRING", data } })),
+      }),
+    };
+    const second = await orphan(batch, "b-1");
+    const other = setup({ store: second.store });
+    other.plant(record("q", second.claim, 1));
+    const res = await post(other.app, "b-1", batch);
+    expect(res.status).toBe(207);
+    expect((await json(res)).successes).toMatchObject([
+      { id: "e0", offset: 1 },
+      { id: "e1", offset: 0 },
+    ]);
+    expect(other.sent.map((r) => [r.value?.toString(), claimOf(r)?.index])).toEqual([["p", 0]]);
+  });
+
+  it("answers 503 when the records cannot be looked up, and the next retry looks for both claims", async () => {
+    const request = { path: "/topics/t", type: V2_BINARY, body: JSON.stringify({ records: [{ value: b64("a") }] }) };
+    const { store, claim } = await orphan(request, "k-1");
+    let failures = 1;
+    const { app, sent, plant, lookups, recoveries } = setup({ store, recoveryFails: () => failures-- > 0 });
+    plant(record("a", claim, 0));
+    const refused = await post(app, "k-1", request);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get("retry-after")).toBe("1");
+    expect((await json(refused)).error_code).toBe(50003);
+    expect(sent).toHaveLength(0);
+    const retried = await post(app, "k-1", request);
+    expect(retried.status).toBe(200);
+    expect((await json(retried)).offsets[0].offset).toBe(0);
+    expect(sent).toHaveLength(0);
+    expect(lookups.map((prior) => prior.length)).toEqual([1, 2]);
+    expect(lookups[1]?.[0]?.id).toBe(claim);
+    expect(await recoveries()).toEqual({ refused: 1, found: 1 });
   });
 });

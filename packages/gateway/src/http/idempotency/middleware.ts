@@ -10,6 +10,10 @@
  *   - when the store is unreachable, keyed requests get 503 (retriable), unkeyed ones never notice.
  * The body is read whole before the route runs, so a keyed v3 streaming request is one unit: its
  * reports all come at the end, and are replayed together.
+ *
+ * A claim whose node died mid-request is taken over by the next request with the key (store.ts):
+ * before the route runs, the records the dead node already wrote are looked up in Kafka
+ * (recovery.ts), and the route writes only the others (writes.ts).
  */
 import type { Context, MiddlewareHandler } from "hono";
 import {
@@ -24,7 +28,9 @@ import { principalOf } from "../../security/principal.ts";
 import { type RequestEnv, readBodyBytes } from "../body.ts";
 import { fingerprint, IDEMPOTENCY_HEADER, parseIdempotencyKey, REPLAY_HEADER, scopedKey } from "./key.ts";
 import { shouldStore } from "./outcome.ts";
-import { type IdempotencyStore, type StoredAnswer, StoreUnavailableError } from "./store.ts";
+import type { Recovery } from "./recovery.ts";
+import { type IdempotencyStore, type PriorClaim, type StoredAnswer, StoreUnavailableError } from "./store.ts";
+import type { KeyedWrites } from "./writes.ts";
 
 export interface IdempotencySettings {
   /** How long a first answer is replayed. */
@@ -49,13 +55,15 @@ export type IdempotencyOutcome =
 
 export interface MiddlewareOptions {
   store: IdempotencyStore;
+  /** Finds what an orphaned claim's holder wrote, for the request that took it over. */
+  recovery: Recovery;
   settings: IdempotencySettings;
   maxBodyBytes: number;
   log: Logger;
-  metrics: Pick<Metrics, "idempotencyRequests">;
+  metrics: Pick<Metrics, "idempotencyRequests" | "idempotencyRecoveries">;
   /**
-   * The claim of a request in flight lapses this long after its node last renewed it, so keys of
-   * a node that died mid-request become usable again; the holder renews it every third of that.
+   * The claim of a request in flight lapses this long after its node last renewed it, so a retry
+   * can take over the key of a node that died mid-request; the holder renews it every third of that.
    */
   leaseMs?: number;
 }
@@ -67,13 +75,29 @@ const MAX_POLL_MS = 250;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function createIdempotencyMiddleware(options: MiddlewareOptions): MiddlewareHandler {
-  const { store, settings, log, metrics } = options;
+  const { store, recovery, settings, log, metrics } = options;
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   const count = (outcome: IdempotencyOutcome) => metrics.idempotencyRequests.inc({ outcome });
   const unavailable = (error: unknown) => {
     if (!(error instanceof StoreUnavailableError)) return error;
     count("unavailable");
     return serviceUnavailable("Idempotency-Key store unavailable; retry.");
+  };
+
+  const recover = async (topic: string, prior: PriorClaim[]) => {
+    let found: KeyedWrites["found"];
+    try {
+      found = await recovery.find(topic, prior);
+    } catch (error) {
+      metrics.idempotencyRecoveries.inc({ result: "refused" });
+      log.warn("idempotency claim taken over; its records could not be looked up", {
+        error: (error as Error).message,
+      });
+      throw error;
+    }
+    metrics.idempotencyRecoveries.inc({ result: found.size > 0 ? "found" : "none" });
+    log.info("idempotency claim taken over", { prior: prior.length, found: found.size });
+    return found;
   };
 
   return async (c, next) => {
@@ -83,7 +107,6 @@ export function createIdempotencyMiddleware(options: MiddlewareOptions): Middlew
     if (!parsed.ok) throw invalidIdempotencyKey(parsed.reason);
 
     const body = await readBodyBytes(c, options.maxBodyBytes);
-    keepBody(c, body);
     const print = fingerprint({
       method: c.req.method,
       target: targetOf(c.req.url),
@@ -93,13 +116,15 @@ export function createIdempotencyMiddleware(options: MiddlewareOptions): Middlew
     const key = scopedKey(principalOf(c)?.name ?? null, parsed.key);
 
     let token: string;
+    let prior: PriorClaim[];
     const deadline = Date.now() + settings.waitMs;
     for (let poll = FIRST_POLL_MS; ; poll = Math.min(poll * 2, MAX_POLL_MS)) {
-      const held = await store.claim(key, print, leaseMs).catch((error) => {
+      const held = await store.claim(key, print, leaseMs, settings.ttlMs).catch((error) => {
         throw unavailable(error);
       });
       if (held.kind === "claimed") {
         token = held.token;
+        prior = held.prior;
         break;
       }
       if (held.fingerprint !== print) {
@@ -127,6 +152,8 @@ export function createIdempotencyMiddleware(options: MiddlewareOptions): Middlew
     renewal.unref();
     let answer: StoredAnswer;
     try {
+      const found = prior.length > 0 ? await recover(c.req.param("topic") ?? "", prior) : NOTHING_FOUND;
+      keepBody(c, body, { claim: token, found });
       await next();
       answer = {
         status: c.res.status,
@@ -148,7 +175,7 @@ export function createIdempotencyMiddleware(options: MiddlewareOptions): Middlew
         count("stored");
       } catch (error) {
         // The records are written and the client deserves its answer; a retry within the lease
-        // gets 409, after it would write again. Logged, since that is a possible duplicate.
+        // gets 409, after it takes the claim over and finds the records in Kafka (recovery.ts).
         log.warn("idempotency answer not stored", { error: (error as Error).message });
         count("unstored");
       }
@@ -166,12 +193,15 @@ export function createIdempotencyMiddleware(options: MiddlewareOptions): Middlew
   };
 }
 
+const NOTHING_FOUND: KeyedWrites["found"] = new Map();
+
 /**
  * The route reads the body again from the env (body.ts, and v3 streaming produce); a new fetch
- * Request carrying it would cost more than the rest of the middleware.
+ * Request carrying it would cost more than the rest of the middleware. `writes` tells it how to
+ * send the records (writes.ts).
  */
-function keepBody(c: Context, body: Buffer): void {
-  c.env = { ...((c.env as RequestEnv | undefined) ?? {}), body } satisfies RequestEnv;
+function keepBody(c: Context, body: Buffer, writes: KeyedWrites): void {
+  c.env = { ...((c.env as RequestEnv | undefined) ?? {}), body, writes } satisfies RequestEnv;
 }
 
 /** Path and query of an absolute request URL, without the cost of parsing it whole. */

@@ -4,10 +4,19 @@
  * is never evicted (that would let a duplicate write), and there are only as many as requests.
  */
 import { randomUUID } from "node:crypto";
-import type { ClaimResult, IdempotencyStore, StoredAnswer } from "./store.ts";
+import type { ClaimResult, IdempotencyStore, PriorClaim, StoredAnswer } from "./store.ts";
 
 type Entry =
-  | { state: "pending"; token: string; fingerprint: string; expiresAt: number }
+  | {
+      state: "pending";
+      token: string;
+      fingerprint: string;
+      /** The claim is held until then; after it the next claim with the fingerprint takes over. */
+      leaseUntil: number;
+      claimedAt: number;
+      prior: PriorClaim[];
+      expiresAt: number;
+    }
   | { state: "done"; fingerprint: string; answer: StoredAnswer; expiresAt: number; bytes: number };
 
 /** Map and bookkeeping overhead of one entry, so tiny answers count too. */
@@ -64,19 +73,35 @@ export function createMemoryStore({ maxBytes, now = Date.now }: MemoryStoreOptio
     get size() {
       return entries.size;
     },
-    async claim(key, fingerprint, leaseMs): Promise<ClaimResult> {
+    async claim(key, fingerprint, leaseMs, ttlMs): Promise<ClaimResult> {
       sweep();
       const entry = live(key);
       if (entry?.state === "done") return { kind: "done", fingerprint: entry.fingerprint, answer: entry.answer };
-      if (entry?.state === "pending") return { kind: "in-flight", fingerprint: entry.fingerprint };
+      const at = now();
+      let prior: PriorClaim[] = [];
+      if (entry?.state === "pending") {
+        if (entry.fingerprint !== fingerprint || entry.leaseUntil > at) {
+          return { kind: "in-flight", fingerprint: entry.fingerprint };
+        }
+        prior = [...entry.prior, { id: entry.token, claimedAt: entry.claimedAt }];
+        entries.delete(key);
+      }
       const token = randomUUID();
-      entries.set(key, { state: "pending", token, fingerprint, expiresAt: now() + leaseMs });
-      return { kind: "claimed", token };
+      entries.set(key, {
+        state: "pending",
+        token,
+        fingerprint,
+        leaseUntil: at + leaseMs,
+        claimedAt: at,
+        prior,
+        expiresAt: at + ttlMs,
+      });
+      return { kind: "claimed", token, prior };
     },
     async renew(key, token, leaseMs) {
       const entry = held(key, token);
       if (!entry) return false;
-      entry.expiresAt = now() + leaseMs;
+      entry.leaseUntil = now() + leaseMs;
       return true;
     },
     async complete(key, token, fingerprint, answer, ttlMs) {
@@ -89,7 +114,10 @@ export function createMemoryStore({ maxBytes, now = Date.now }: MemoryStoreOptio
       return true;
     },
     async release(key, token) {
-      if (held(key, token)) remove(key);
+      const entry = held(key, token);
+      if (!entry) return;
+      if (entry.prior.length === 0) remove(key);
+      else entry.leaseUntil = 0;
     },
     async close() {
       entries.clear();

@@ -1,10 +1,13 @@
 /**
  * Idempotency keys for a cluster, in Redis: one string per key, so every operation touches one
  * key (Redis Cluster safe, no hash tags needed).
- *   wharf:idem:<scoped key>  "P|<token>|<fingerprint>" while in flight (lease PX, renewed)
+ *   wharf:idem:<scoped key>  "P|<claim id>|<lease until>|<claimed at>|<prior>|<fingerprint>" while
+ *                            in flight (PX idempotency.ttl.ms; the lease is renewed by its holder)
  *                            "D|<json answer>" once answered (PX idempotency.ttl.ms)
- * Claim, renew, complete and release read-then-write, so each is one Lua script: two nodes can
- * never both claim a key, and a node whose lease lapsed cannot overwrite the next holder.
+ * <prior> lists the claims taken over, `id@claimedAt,...` (store.ts). Times are Redis's clock
+ * (TIME), the one clock every node shares; renew and release keep the key's TTL (KEEPTTL, Redis
+ * 6.0+). Claim, renew, complete and release read-then-write, so each is one Lua script: two nodes
+ * can never both claim a key, and a node whose lease lapsed cannot overwrite the next holder.
  */
 import { randomUUID } from "node:crypto";
 import { createRedisClient, patientRunner, type RedisClient } from "../../cluster/redis-client.ts";
@@ -13,6 +16,7 @@ import type { Logger } from "../../log.ts";
 import {
   type ClaimResult,
   decodeDone,
+  decodePrior,
   encodeDone,
   type IdempotencyStore,
   type StoredAnswer,
@@ -21,37 +25,65 @@ import {
 
 const PREFIX = "wharf:idem:";
 
-// KEYS: key. ARGV: pending value, lease ms. Returns the value held, or false after claiming it.
-const claimScript = `
-local held = redis.call('GET', KEYS[1])
-if held then return held end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return false`;
+/** Redis's clock in ms, and the parts of a pending value (nil for anything else). */
+const common = `
+local function now()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function pending(value)
+  if not value then return nil end
+  return string.match(value, '^P|([^|]+)|(%d+)|(%d+)|([^|]*)|(.*)$')
+end
+local function pendingValue(id, leaseUntil, claimedAt, prior, fp)
+  return 'P|' .. id .. '|' .. string.format('%.0f', leaseUntil) .. '|' .. claimedAt .. '|' .. prior .. '|' .. fp
+end
+`;
 
-// KEYS: key. ARGV: pending value, lease ms
-const renewScript = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
+// KEYS: key. ARGV: claim id, fingerprint, lease ms, ttl ms. Returns "C|<prior>" when the caller
+// holds the key now (also when it already did: a repeat after a dropped connection), else the
+// value held. A pending claim with the same fingerprint whose lease lapsed is taken over.
+const claimScript = `${common}
+local held = redis.call('GET', KEYS[1])
+local at = now()
+local prior = ''
+if held then
+  local id, leaseUntil, claimedAt, chain, fp = pending(held)
+  if id == ARGV[1] then return 'C|' .. chain end
+  if not id or fp ~= ARGV[2] or tonumber(leaseUntil) > at then return held end
+  prior = chain .. (chain == '' and '' or ',') .. id .. '@' .. claimedAt
+end
+redis.call('SET', KEYS[1], pendingValue(ARGV[1], at + tonumber(ARGV[3]), string.format('%.0f', at), prior, ARGV[2]), 'PX', ARGV[4])
+return 'C|' .. prior`;
+
+// KEYS: key. ARGV: claim id, lease ms
+const renewScript = `${common}
+local id, _, claimedAt, prior, fp = pending(redis.call('GET', KEYS[1]))
+if id ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], pendingValue(id, now() + tonumber(ARGV[2]), claimedAt, prior, fp), 'KEEPTTL')
 return 1`;
 
-// KEYS: key. ARGV: pending value, done value, ttl ms. Repeating a completion that went through is a success.
-const completeScript = `
+// KEYS: key. ARGV: claim id, done value, ttl ms. Repeating a completion that went through is a success.
+const completeScript = `${common}
 local held = redis.call('GET', KEYS[1])
 if held == ARGV[2] then return 1 end
-if held ~= ARGV[1] then return 0 end
+if pending(held) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1`;
 
-// KEYS: key. ARGV: pending value
-const releaseScript = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
+// KEYS: key. ARGV: claim id. A claim that took over others lapses at once instead (store.ts).
+const releaseScript = `${common}
+local id, _, claimedAt, prior, fp = pending(redis.call('GET', KEYS[1]))
+if id ~= ARGV[1] then return 0 end
+if prior == '' then return redis.call('DEL', KEYS[1]) end
+redis.call('SET', KEYS[1], pendingValue(id, 0, claimedAt, prior, fp), 'KEEPTTL')
+return 1`;
 
 interface IdempotencyCommands {
-  wharfIdemClaim(key: string, pending: string, leaseMs: number): Promise<string | null>;
-  wharfIdemRenew(key: string, pending: string, leaseMs: number): Promise<number>;
-  wharfIdemComplete(key: string, pending: string, done: string, ttlMs: number): Promise<number>;
-  wharfIdemRelease(key: string, pending: string): Promise<number>;
+  wharfIdemClaim(key: string, id: string, fingerprint: string, leaseMs: number, ttlMs: number): Promise<string>;
+  wharfIdemRenew(key: string, id: string, leaseMs: number): Promise<number>;
+  wharfIdemComplete(key: string, id: string, done: string, ttlMs: number): Promise<number>;
+  wharfIdemRelease(key: string, id: string): Promise<number>;
 }
 
 /** One try of a command on a connected client; a slower one is tried again (see patientRunner). */
@@ -103,15 +135,15 @@ export function createRedisStore(connection: RedisConnection, log: Logger, waitM
     }
   };
 
-  // The token handed to the claimer is the exact value it wrote: every later script compares
-  // against it, and the node keeps no state per key.
+  // The token is the claim id: each script compares it with the one in the value, and the node
+  // keeps no state per key.
   return {
-    async claim(key, fingerprint, leaseMs): Promise<ClaimResult> {
-      const token = `P|${randomUUID()}|${fingerprint}`;
-      const held = await run(() => redis.wharfIdemClaim(PREFIX + key, token, leaseMs));
-      // Its own token: a first try ran before its connection dropped, and this is the repeat.
-      if (held === null || held === token) return { kind: "claimed", token };
-      if (held.startsWith("P|")) return { kind: "in-flight", fingerprint: held.slice(held.indexOf("|", 2) + 1) };
+    async claim(key, fingerprint, leaseMs, ttlMs): Promise<ClaimResult> {
+      const token = randomUUID();
+      const held = await run(() => redis.wharfIdemClaim(PREFIX + key, token, fingerprint, leaseMs, ttlMs));
+      if (held.startsWith("C|")) return { kind: "claimed", token, prior: decodePrior(held.slice(2)) };
+      // The fingerprint is the last field of a pending value, in this format and the one before.
+      if (held.startsWith("P|")) return { kind: "in-flight", fingerprint: held.slice(held.lastIndexOf("|") + 1) };
       const done = decodeDone(held.slice(2));
       return { kind: "done", fingerprint: done.fingerprint, answer: done.answer };
     },

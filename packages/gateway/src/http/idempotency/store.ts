@@ -2,6 +2,10 @@
  * Where idempotency keys live: in memory on a lone node, in Redis for a cluster. A key is first
  * claimed (in flight, with a short lease its holder renews), then either completed with the first
  * answer (kept for the TTL) or released so that a retry does the work.
+ *
+ * A claim whose holder stopped renewing (its node died mid-request) is not dropped: it stays for
+ * the TTL, and the next claim with the same fingerprint takes it over and is told the claims
+ * before it, whose records may already be in Kafka (see recovery.ts).
  */
 
 /** An answer as it is replayed: status, content type and body bytes. */
@@ -11,22 +15,42 @@ export interface StoredAnswer {
   body: Uint8Array;
 }
 
+/** An earlier claim of a key whose holder stopped renewing it before it answered. */
+export interface PriorClaim {
+  /** The claim's token, which its records carry (record-header.ts). */
+  id: string;
+  /** When it was claimed, in the store's clock (ms since the epoch). */
+  claimedAt: number;
+}
+
 export type ClaimResult =
-  /** This request holds the key now; `token` proves it to complete, release and renew. */
-  | { kind: "claimed"; token: string }
+  /**
+   * This request holds the key now; `token` proves it to complete, release and renew, and names
+   * its records in Kafka. `prior`: the orphaned claims it took over, oldest first (empty when
+   * the key was free).
+   */
+  | { kind: "claimed"; token: string; prior: PriorClaim[] }
   /** Another request holds it and has not answered yet. */
   | { kind: "in-flight"; fingerprint: string }
   /** A first answer is stored. */
   | { kind: "done"; fingerprint: string; answer: StoredAnswer };
 
 export interface IdempotencyStore {
-  /** Claims `key` for a request with `fingerprint`, or tells what holds it. */
-  claim(key: string, fingerprint: string, leaseMs: number): Promise<ClaimResult>;
+  /**
+   * Claims `key` for a request with `fingerprint`, or tells what holds it. The claim is held for
+   * `leaseMs` unless renewed; the entry itself is kept for `ttlMs`, so a lapsed claim can be
+   * taken over by the next request with the same fingerprint.
+   */
+  claim(key: string, fingerprint: string, leaseMs: number, ttlMs: number): Promise<ClaimResult>;
   /** Extends a claim still held; false when it was lost (lapsed or taken). */
   renew(key: string, token: string, leaseMs: number): Promise<boolean>;
   /** Replaces a claim still held by the answer, kept for `ttlMs`; false when the claim was lost. */
   complete(key: string, token: string, fingerprint: string, answer: StoredAnswer, ttlMs: number): Promise<boolean>;
-  /** Gives up a claim still held, so the next request with the key does the work. */
+  /**
+   * Gives up a claim still held, so the next request with the key does the work. A claim that
+   * took over others only lapses (kept, with its own id added to the chain by the next claim):
+   * their records may be in Kafka, and the next request must look for them.
+   */
   release(key: string, token: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -49,4 +73,13 @@ export function encodeDone(fingerprint: string, answer: StoredAnswer): string {
 export function decodeDone(text: string): { fingerprint: string; answer: StoredAnswer } {
   const v = JSON.parse(text) as { f: string; s: number; t: string | null; b: string };
   return { fingerprint: v.f, answer: { status: v.s, contentType: v.t, body: Buffer.from(v.b, "base64") } };
+}
+
+/** How both stores list prior claims: `id@claimedAt`, comma-separated, oldest first. */
+export function decodePrior(text: string): PriorClaim[] {
+  if (text === "") return [];
+  return text.split(",").map((entry) => {
+    const at = entry.lastIndexOf("@");
+    return { id: entry.slice(0, at), claimedAt: Number(entry.slice(at + 1)) };
+  });
 }

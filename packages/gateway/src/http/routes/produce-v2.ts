@@ -11,7 +11,7 @@ import { v2RecordErrorCode } from "../../kafka/delivery-errors.ts";
 import type { DeliveryResult, ProducerPool } from "../../kafka/producer-pool.ts";
 import type { Schemas } from "../../schemas/index.ts";
 import { readJsonBody } from "../body.ts";
-import { withoutIdempotency } from "../idempotency/index.ts";
+import { sendRecords, withoutIdempotency } from "../idempotency/index.ts";
 import { embeddedFormatOfContentType, negotiate, v2ProduceResponseTypes } from "../media-types.ts";
 import { parsePartition } from "../params.ts";
 import { decodeRequest, decodeSchemaRequest, type SchemaRecords, type V2RequestSpec } from "./produce-v2-request.ts";
@@ -63,7 +63,7 @@ export function produceV2Routes({ config, producers, schemas = null, idempotency
       if (records.some((r) => r.partition !== null && r.partition >= fresh)) throw partitionNotFound();
     }
 
-    const results = await producers.send(records);
+    const results = await sendRecords(c, producers)(records, 0);
     return c.body(JSON.stringify(toV2Response(results, encoded)), v2Status(results), { "content-type": responseType });
   };
 

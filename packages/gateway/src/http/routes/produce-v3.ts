@@ -20,7 +20,7 @@ import { renderData } from "../../formats/embedded-format.ts";
 import type { DeliveryResult, ProducerPool } from "../../kafka/producer-pool.ts";
 import type { Schemas } from "../../schemas/index.ts";
 import { type RequestEnv, readJsonBody } from "../body.ts";
-import { withoutIdempotency } from "../idempotency/index.ts";
+import { type SendRecords, sendRecords, withoutIdempotency } from "../idempotency/index.ts";
 import { isObject } from "../json.ts";
 import { negotiate, requireJsonContentType, v3ResponseTypes } from "../media-types.ts";
 import {
@@ -55,9 +55,10 @@ export function produceV3Routes({ config, producers, schemas = null, idempotency
 
   /**
    * Sends one request's records through one producer in the order they were read, so they keep
-   * that order on each partition, and looks the topic up once rather than per record.
+   * that order on each partition, and looks the topic up once rather than per record. `index`:
+   * the record's position in the request (writes.ts).
    */
-  const createSender = (topic: string) => {
+  const createSender = (topic: string, sendRecord: SendRecords) => {
     const lane = producers.nextLane();
     let lookup: { partitions: Promise<number | null>; at: number } | null = null;
     let order: Promise<unknown> = Promise.resolve();
@@ -91,7 +92,10 @@ export function produceV3Routes({ config, producers, schemas = null, idempotency
 
     // A record still being serialized (a schema to fetch) holds its place: the records after it
     // wait, so they keep the request's order on each partition.
-    const send = (pending: V3Record | Promise<V3Record>): Promise<{ record: V3Record; result: DeliveryResult }> => {
+    const send = (
+      pending: V3Record | Promise<V3Record>,
+      index: number,
+    ): Promise<{ record: V3Record; result: DeliveryResult }> => {
       // Its failure is reported through the chain; this only keeps Node from calling it unhandled
       // while the records before it are still on their way.
       if (pending instanceof Promise) pending.catch(() => {});
@@ -99,7 +103,7 @@ export function produceV3Routes({ config, producers, schemas = null, idempotency
         const record = await pending;
         await checkTarget(record);
         // Wrapped so the chain waits for the record to be queued, not for its delivery.
-        return { record, delivery: producers.send([record], lane) };
+        return { record, delivery: sendRecord([record], index, lane) };
       });
       order = queued.catch(() => {});
       return queued.then(async ({ record, delivery }) => ({ record, result: (await delivery)[0] as DeliveryResult }));
@@ -126,10 +130,12 @@ export function produceV3Routes({ config, producers, schemas = null, idempotency
     const body = preloaded ? (preloaded.length > 0 ? ReadableStream.from([preloaded]) : null) : c.req.raw.body;
     if (!body) throw invalidPayload("Request body is empty. Data is required.");
 
-    const { send, encode } = createSender(topic);
+    const { send, encode } = createSender(topic, sendRecords(c, producers));
+    let position = 0;
     const produceOne = async (input: unknown): Promise<Report> => {
+      const index = position++;
       try {
-        const { record, result } = await send(encode(readV3Record(input)));
+        const { record, result } = await send(encode(readV3Record(input)), index);
         return v3Result(clusterId, record, result);
       } catch (error) {
         return v3Error(error);
@@ -153,11 +159,11 @@ export function produceV3Routes({ config, producers, schemas = null, idempotency
     const topic = c.req.param("topic");
     const entries = readBatch(await readJsonBody(c, config.http.maxBodyBytes));
 
-    const { send, encode } = createSender(topic);
+    const { send, encode } = createSender(topic, sendRecords(c, producers));
     const outcomes = await Promise.all(
-      entries.map(async ({ id, request }) => {
+      entries.map(async ({ id, request }, index) => {
         try {
-          const { record, result } = await send(encode(request));
+          const { record, result } = await send(encode(request), index);
           return { id, ...v3Result(clusterId, record, result) };
         } catch (error) {
           return { id, ...v3Error(error) };

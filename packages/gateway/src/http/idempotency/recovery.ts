@@ -1,0 +1,69 @@
+/**
+ * Recovery of an orphaned claim: a node died after writing some of a keyed request's records and
+ * before storing its answer. The retry that takes the claim over (store.ts) reads the topic from
+ * shortly before the earliest orphaned claim to its end and collects the records that carry one
+ * of those claims' headers (record-header.ts); it then writes only the others (writes.ts).
+ */
+import type { GatewayConfig } from "../../config.ts";
+import { recoveryIncomplete } from "../../errors.ts";
+import type { DeliveryResult, ProducerPool } from "../../kafka/producer-pool.ts";
+import { ScanLimitError, type ScanLimits, scanTopic } from "../../kafka/topic-scan.ts";
+import { CLAIM_HEADER, parseClaimHeader } from "./record-header.ts";
+import type { PriorClaim } from "./store.ts";
+
+export interface Recovery {
+  /** The records of the `prior` claims already in `topic`, by their index in the request. */
+  find(topic: string, prior: PriorClaim[]): Promise<Map<number, DeliveryResult>>;
+}
+
+/**
+ * Claim times are Redis's clock, record timestamps the writing node's (CreateTime) or the
+ * broker's: the scan starts this much earlier so clocks that disagree by less miss nothing.
+ */
+export const CLOCK_MARGIN_MS = 60_000;
+
+export function createRecovery(
+  config: GatewayConfig,
+  producers: Pick<ProducerPool, "partitionCount">,
+  limits: ScanLimits,
+): Recovery {
+  let scans = 0;
+  return {
+    async find(topic, prior) {
+      const found = new Map<number, DeliveryResult>();
+      const count = await producers.partitionCount(topic);
+      // No topic: nothing was written (the route answers 404 itself).
+      if (count === null || prior.length === 0) return found;
+      const claims = new Set(prior.map((p) => p.id));
+      const since = Math.min(...prior.map((p) => p.claimedAt)) - CLOCK_MARGIN_MS;
+      const range = {
+        topic,
+        partitions: Array.from({ length: count }, (_, p) => p),
+        since,
+        clientId: `wharf-${config.id}-recovery-${++scans}`,
+      };
+      try {
+        await scanTopic(config, range, limits, (message) => {
+          for (const header of message.headers ?? []) {
+            const value = header[CLAIM_HEADER];
+            if (value === undefined) continue;
+            const named = parseClaimHeader(value);
+            // The first copy counts: a later one is a duplicate that recovery came too late for.
+            if (named && claims.has(named.claim) && !found.has(named.index)) {
+              found.set(named.index, {
+                ok: true,
+                partition: message.partition,
+                offset: message.offset,
+                timestamp: message.timestamp ?? null,
+              });
+            }
+          }
+        });
+      } catch (error) {
+        if (error instanceof ScanLimitError) throw recoveryIncomplete(error.message);
+        throw error;
+      }
+      return found;
+    },
+  };
+}
