@@ -105,9 +105,10 @@ export function readyWaiter(client: RedisClient): (ms: number) => Promise<boolea
 
 /**
  * Error replies that mean "not this server, or not now" (a demoted primary, a node loading its
- * data, a cluster reconfiguring): another try, after a reconnect, may succeed.
+ * data, a cluster reconfiguring, a primary missing the replicas `min-replicas-to-write` asks
+ * for): another try, after a reconnect or a moment, may succeed.
  */
-const TRANSIENT_REPLY = /^(READONLY|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN)\b/;
+const TRANSIENT_REPLY = /^(READONLY|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|NOREPLICAS)\b/;
 
 /** Whether a failed command may succeed if sent again: anything but a server's definite refusal. */
 export function isTransientRedisError(error: unknown): boolean {

@@ -275,10 +275,9 @@ export function createRedisDirectory(config: GatewayConfig, log: Logger, metrics
           if (address) pipeline.set(nodeKey(node), address, "PX", config.cluster.nodeTtlMs);
           for (const i of instances) (pipeline as unknown as DirectoryCommands).wharfRenew(...renewArgs(i));
           const replies = (await pipeline.exec()) ?? [];
-          results = replies.slice(address ? 1 : 0).map(([error, value]) => {
-            if (error) throw error;
-            return value as number;
-          });
+          // The node key's own reply counts too: a refused registration is a failed renewal.
+          for (const [error] of replies) if (error) throw error;
+          results = replies.slice(address ? 1 : 0).map(([, value]) => value as number);
         }
         const lost: LocalInstanceState[] = [];
         instances.forEach((instance, index) => {
