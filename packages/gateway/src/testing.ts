@@ -1,6 +1,21 @@
 /** Helpers shared by unit tests. */
 import { RestError } from "./errors.ts";
+import type { ConsumerSettings } from "./kafka/consumer-instance.ts";
 import type { OutgoingRecord, ProducerPool } from "./kafka/producer-pool.ts";
+
+/** A v2 consumer instance's settings as created with only a name (json format, group "g"). */
+export function consumerSettings(overrides: Partial<ConsumerSettings> = {}): ConsumerSettings {
+  return {
+    group: "g",
+    name: "c1",
+    format: "json",
+    autoOffsetReset: null,
+    autoCommit: false,
+    fetchMinBytes: null,
+    requestTimeoutMs: null,
+    ...overrides,
+  };
+}
 
 /** The RestError `fn` throws; fails the test if it throws nothing or something else. */
 export function thrownRestError(fn: () => unknown): RestError {

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { parseConfig } from "../config.ts";
-import type { ConsumerSettings } from "../kafka/consumer-instance.ts";
 import { silentLogger } from "../log.ts";
 import { createMetrics } from "../metrics.ts";
+import { consumerSettings } from "../testing.ts";
 import { createConsumerHost } from "./consumer-host.ts";
 import type { InstanceDirectory, LocalInstanceState } from "./instance-directory.ts";
 
@@ -30,15 +30,7 @@ vi.mock("../kafka/consumer-instance.ts", () => ({
   },
 }));
 
-const settings: ConsumerSettings = {
-  group: "g",
-  name: "c1",
-  format: "json",
-  autoOffsetReset: null,
-  autoCommit: false,
-  fetchMinBytes: null,
-  requestTimeoutMs: null,
-};
+const settings = consumerSettings();
 
 /**
  * A Redis directory that records every renewal and every call in order, can say a lease was taken

@@ -1,18 +1,10 @@
 import { describe, expect, it, vi } from "vitest";
-import type { ConsumerSettings } from "../kafka/consumer-instance.ts";
+import { consumerSettings } from "../testing.ts";
 import type { ConsumerHost } from "./consumer-host.ts";
 import type { InstanceDirectory, InstanceLocation } from "./instance-directory.ts";
 import { createLocator } from "./locator.ts";
 
-const settings: ConsumerSettings = {
-  group: "g",
-  name: "c1",
-  format: "json",
-  autoOffsetReset: null,
-  autoCommit: false,
-  fetchMinBytes: null,
-  requestTimeoutMs: null,
-};
+const settings = consumerSettings();
 
 /** A Redis directory whose availability and answers the test sets; counts what it was asked. */
 function fakeDirectory() {

@@ -39,6 +39,9 @@ describe("readyWaiter", () => {
 /** An error reply as ioredis rejects a command with it. */
 const reply = (message: string): Error => new ReplyError(message);
 
+/** Waits up to 5 s over all tries, 1 s per try. */
+const patient = (client: RedisClient) => patientRunner(client, 5000, 1000);
+
 describe("patientRunner", () => {
   it("sends a command again after a demoted primary's READONLY while the client still says ready", async () => {
     const { client } = fakeClient("ready");
@@ -60,11 +63,7 @@ describe("patientRunner", () => {
     const { client, becomeReady } = fakeClient("ready");
     const mutable = client as unknown as { status: string };
     let tries = 0;
-    const running = patientRunner(
-      client,
-      5000,
-      1000,
-    )(async () => {
+    const running = patient(client)(async () => {
       tries++;
       if (tries === 1) {
         mutable.status = "reconnecting";
@@ -80,11 +79,7 @@ describe("patientRunner", () => {
   it("gives a server's definite refusal back at once", async () => {
     const { client } = fakeClient("ready");
     let tries = 0;
-    const running = patientRunner(
-      client,
-      5000,
-      1000,
-    )(async () => {
+    const running = patient(client)(async () => {
       tries++;
       throw reply("ERR Error running script");
     });
