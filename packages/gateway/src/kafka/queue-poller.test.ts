@@ -3,7 +3,7 @@ import { kafkaFailure } from "./queue-poller.ts";
 
 describe("kafkaFailure", () => {
   it("answers a coordinator that moved, a timeout or a rebalance with a retriable 503 / 50003", () => {
-    for (const code of [-185, -187, -195, 7, 14, 15, 16, 27]) {
+    for (const code of [-166, -185, -187, -195, 7, 14, 15, 16, 27]) {
       const error = kafkaFailure({ code, message: "Broker: Not coordinator" });
       expect([error.status, error.errorCode], String(code)).toEqual([503, 50003]);
     }

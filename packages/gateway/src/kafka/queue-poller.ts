@@ -73,10 +73,12 @@ const illegalState = (message: string) => new RestError(409, ErrorCode.IllegalSt
 /**
  * Errors of a commit or committed-offset lookup that pass once the group's coordinator has moved
  * or a broker is back (Kafka's RetriableException family): timed out, all brokers down, transport,
- * request timed out, coordinator loading / not available / not coordinator, rebalance in progress.
- * The fault suite saw them answered 500 while a broker was killed; a client can only act on 503.
+ * request timed out, coordinator loading / not available / not coordinator, rebalance in progress,
+ * and timed out in librdkafka's queue before it was sent (-166: seen in a consumer's rewind, a
+ * committed-offset lookup then a seek, while a broker was paused). The fault suite saw them answered 500 while a broker
+ * was killed or paused; a client can only act on 503.
  */
-const retriableCodes = new Set([-185, -187, -195, 7, 14, 15, 16, 27]);
+const retriableCodes = new Set([-166, -185, -187, -195, 7, 14, 15, 16, 27]);
 
 /** A librdkafka consumer error as the client sees it. */
 export function kafkaFailure(error: { code?: number; message?: string }): RestError {
