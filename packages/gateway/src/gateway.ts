@@ -39,8 +39,15 @@ export interface GatewayOptions {
 }
 
 const READINESS_CACHE_MS = 1000;
-/** How long a node that reached Kafka stays ready while its pings go unanswered (readiness.ts). */
-const KAFKA_UNREACHABLE_GRACE_MS = 5000;
+/**
+ * How long a node that reached Kafka stays ready while its pings go unanswered (readiness.ts).
+ * Longer than Kafka takes to fence a dead or paused broker and move its leaders (the broker
+ * session timeout, 9 s by default, plus a metadata refresh): every node's pings fail together
+ * then, and with 5 s the fault suite's broker-pause and leader-kill still saw haproxy take all
+ * three gateways out (their /readyz said 503) although the cluster served. A node cut off from
+ * Kafka on its own still leaves the load balancer, after this long.
+ */
+const KAFKA_UNREACHABLE_GRACE_MS = 30_000;
 const MAX_CONSUMER_WAIT_MS = 300_000;
 
 const urlOf = (address: AddressInfo, scheme = "http") =>
