@@ -575,10 +575,7 @@ describe("Idempotency-Key: a record librdkafka reported delivered without an off
       { error_code: 200, partition_id: 0, offset: 0, timestamp: "1970-01-01T00:00:03Z" },
       { error_code: 50003 },
     ]);
-    expect(stream.confirms.map((c) => c.wanted)).toMatchObject([
-      [{ index: 0, partition: 0 }],
-      [{ index: 1, partition: 0 }],
-    ]);
+    expect(stream.confirms.map((c) => c.wanted)).toEqual([[{ index: 0, partition: 0 }], [{ index: 1, partition: 0 }]]);
 
     const batch = setup({
       deliver: (n) => (n === 0 ? { result: offsetless, lost: true } : { result: offsetless }),
@@ -588,12 +585,8 @@ describe("Idempotency-Key: a record librdkafka reported delivered without an off
     const body = await json(res);
     expect(body.successes).toMatchObject([{ id: "e1", partition_id: 0, offset: 1 }]);
     expect(body.failures).toMatchObject([{ id: "e0", error_code: 50003 }]);
-    expect(batch.confirms.map((c) => c.wanted)).toMatchObject([
-      [
-        { index: 0, partition: 0 },
-        { index: 1, partition: 0 },
-      ],
-    ]);
+    // records:batch sends its entries one by one (produce-v3.ts): one look each.
+    expect(batch.confirms.map((c) => c.wanted)).toEqual([[{ index: 0, partition: 0 }], [{ index: 1, partition: 0 }]]);
     expect(await batch.unconfirmed()).toEqual({ found: 1, none: 1 });
   });
 

@@ -72,7 +72,11 @@ export function sendRecords(c: Context, producers: ProducerPool): SendRecords {
     for (const [topic, wanted] of unconfirmed) {
       let found: ReadonlyMap<number, DeliveryResult>;
       try {
-        found = await writes.confirm(topic, wanted, since);
+        found = await writes.confirm(
+          topic,
+          wanted.map(({ index, partition }) => ({ index, partition })),
+          since,
+        );
       } catch {
         // The look failed or hit its bounds: the 50003 stands, and the retry writes the record.
         continue;
