@@ -43,9 +43,17 @@ afterAll(async () => {
 
 const keyed = () => ({ "idempotency-key": `"${randomUUID()}"` });
 
+/** wharf_idempotency_unconfirmed_total{result="found"}: proof the keyed path looked. */
+async function foundCount(): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith('wharf_idempotency_unconfirmed_total{result="found"'));
+  return line ? Number(line.split(" ").pop()) : 0;
+}
+
 describe("a keyed record delivered without an offset", () => {
   it("v2: is found in Kafka and answered with its real offset, written once", async () => {
     const topic = await createTopic(unique("unconfirmed-v2"), 1);
+    const before = await foundCount();
     strip = true;
     const res = await produceV2(
       topic,
@@ -66,6 +74,7 @@ describe("a keyed record delivered without an offset", () => {
       [0, "a"],
       [1, "b"],
     ]);
+    expect((await foundCount()) - before).toBe(2);
   });
 
   it("v3 streaming: its report is a success with the real offset", async () => {
