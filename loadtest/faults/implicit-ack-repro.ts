@@ -6,7 +6,7 @@
  * times. Every delivery report is kept; at the end the topic is read back and the reports that
  * said "delivered" without an offset are looked up in it: stored (where) or not (lost).
  *
- *   node loadtest/faults/implicit-ack-repro.ts [--kills N] [--rate R] [--json] [--dir D]
+ *   node loadtest/faults/implicit-ack-repro.ts [--kills N] [--rate R] [--partitions P] [--json] [--dir D]
  *
  * The producer never sends a value twice, so a value stored twice is the idempotent producer's
  * own duplicate (expected: none).
@@ -16,9 +16,10 @@ import Kafka from "@confluentinc/kafka-javascript";
 import { signalBroker, startBroker, startStack, stopStack } from "../../deploy/stack/index.ts";
 import { createKafkaView, type KafkaView } from "./kafka-view.ts";
 
-const USAGE = `usage: node loadtest/faults/implicit-ack-repro.ts [--kills N] [--rate R] [--json] [--dir D]
+const USAGE = `usage: node loadtest/faults/implicit-ack-repro.ts [--kills N] [--rate R] [--partitions P] [--json] [--dir D]
   --kills  leader kills (default 10)
   --rate   records per second (default 2000)
+  --partitions  partitions of the topic (default 1), written in turn; partition 0's leader is killed
   --json   print one JSON line instead of the summary
   --dir    the stack's state directory (default <repo>/.stack-implicit-ack)`;
 
@@ -58,12 +59,12 @@ const callback = <T>(run: (done: (error: { message: string } | null | undefined,
     run((error, value) => (error ? reject(new Error(error.message)) : resolve(value as T))),
   );
 
-async function createTopic(bootstrap: string): Promise<void> {
+async function createTopic(bootstrap: string, partitions: number): Promise<void> {
   const admin = Kafka.AdminClient.create({ "bootstrap.servers": bootstrap });
   try {
     await callback<void>((done) =>
       admin.createTopic(
-        { topic: TOPIC, num_partitions: 1, replication_factor: 3, config: { "min.insync.replicas": "2" } },
+        { topic: TOPIC, num_partitions: partitions, replication_factor: 3, config: { "min.insync.replicas": "2" } },
         30_000,
         done,
       ),
@@ -85,6 +86,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       kills: { type: "string" },
       rate: { type: "string" },
+      partitions: { type: "string" },
       json: { type: "boolean" },
       dir: { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -97,7 +99,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const kills = Number(values.kills ?? 10);
   const rate = Number(values.rate ?? 2000);
-  if (!Number.isInteger(kills) || kills < 1 || !Number.isFinite(rate) || rate <= 0) {
+  const partitions = Number(values.partitions ?? 1);
+  if (!Number.isInteger(kills) || kills < 1 || !Number.isFinite(rate) || rate <= 0 || !(partitions >= 1)) {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
@@ -117,7 +120,7 @@ async function main(argv: string[]): Promise<number> {
   let view: KafkaView | null = null;
   let producer: InstanceType<typeof Kafka.Producer> | null = null;
   try {
-    await createTopic(stack.kafka);
+    await createTopic(stack.kafka, partitions);
     view = await createKafkaView(stack.kafka);
     const fullyInSync = () =>
       (view as KafkaView).waitFor(
@@ -151,7 +154,7 @@ async function main(argv: string[]): Promise<number> {
         const due = Math.floor(((performance.now() - startedAt) * rate) / 1000);
         while (sent < due) {
           try {
-            p.produce(TOPIC, 0, Buffer.from(JSON.stringify(`r${sent}`)), null, null, sent);
+            p.produce(TOPIC, sent % partitions, Buffer.from(JSON.stringify(`r${sent}`)), null, null, sent);
             sent++;
           } catch {
             // QUEUE_FULL: librdkafka's queue is full (the leader is gone); try again next tick.
@@ -191,18 +194,20 @@ async function main(argv: string[]): Promise<number> {
 
     log(`reading ${TOPIC} back`);
     const stored = await view.readAll(TOPIC, 120_000);
-    const where = new Map<string, number[]>();
+    /** Where each value is stored, as partition:offset. */
+    const where = new Map<string, string[]>();
     for (const record of stored) {
       if (record.value === null) continue;
       const at = where.get(record.value);
-      if (at) at.push(record.offset);
-      else where.set(record.value, [record.offset]);
+      const place = `${record.partition}:${record.offset}`;
+      if (at) at.push(place);
+      else where.set(record.value, [place]);
     }
 
     const errors: Record<string, number> = {};
     let withOffset = 0;
     let missingReports = 0;
-    const offsetless: { value: string; offsets: number[] }[] = [];
+    const offsetless: { value: string; offsets: string[] }[] = [];
     let ackedButLost = 0;
     let failedButStored = 0;
     for (let i = 0; i < sent; i++) {
@@ -230,6 +235,7 @@ async function main(argv: string[]): Promise<number> {
     const result = {
       kills,
       rate,
+      partitions,
       sent,
       queueFullRetries: queueFull,
       reportsWithOffset: withOffset,
