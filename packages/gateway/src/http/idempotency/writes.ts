@@ -54,9 +54,8 @@ export function sendRecords(c: Context, producers: ProducerPool): SendRecords {
       positions.push(i);
     }
     if (missing.length === 0) return results;
-    // Before the send, and before any timestamp the request sets: where the look would start.
-    let since = Date.now();
-    for (const record of missing) if (record.timestamp != null && record.timestamp < since) since = record.timestamp;
+    // Where a look for an unconfirmed record starts: before the send (and see below).
+    const sentAt = Date.now();
     const sent = await producers.send(missing, lane);
     const unconfirmed = new Map<string, Array<{ index: number; partition: number; at: number }>>();
     for (let j = 0; j < sent.length; j++) {
@@ -69,6 +68,10 @@ export function sendRecords(c: Context, producers: ProducerPool): SendRecords {
       list.push({ index: first + at, partition: result.unconfirmed.partition, at });
       unconfirmed.set(topic, list);
     }
+    if (unconfirmed.size === 0) return results;
+    // ... and before any timestamp the request set itself (CreateTime is what the look compares).
+    let since = sentAt;
+    for (const record of missing) if (record.timestamp != null && record.timestamp < since) since = record.timestamp;
     for (const [topic, wanted] of unconfirmed) {
       let found: ReadonlyMap<number, DeliveryResult>;
       try {
