@@ -590,6 +590,13 @@ describe("Idempotency-Key: a record librdkafka reported delivered without an off
     expect(await batch.unconfirmed()).toEqual({ found: 1, none: 1 });
   });
 
+  it("the look starts before a timestamp the request set itself", async () => {
+    const { app, confirms } = setup({ deliver: () => ({ result: offsetless }) });
+    const body = JSON.stringify({ value: { type: "STRING", data: "old" }, timestamp: "2020-01-01T00:00:00Z" });
+    await (await v3(app, V3_STREAM, '"t-1"', body)).text();
+    expect(confirms.map((c) => c.since)).toEqual([Date.parse("2020-01-01T00:00:00Z")]);
+  });
+
   it("a look that fails leaves the 50003 (the retry writes the record again)", async () => {
     const { app, unconfirmed } = setup({ deliver: () => ({ result: offsetless }), confirmFails: () => true });
     const res = await v2(app, '"k-1"', ["a"]);
