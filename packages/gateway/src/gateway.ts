@@ -17,7 +17,7 @@ import { createHttpServer, type HttpServer } from "./http/server.ts";
 import { createStreamRegistry } from "./http/sse/streams.ts";
 import { topicAccessRefusal } from "./kafka/admin/topics.ts";
 import { createKafkaAdmin } from "./kafka/admin-client.ts";
-import { createProducerPool } from "./kafka/producer-pool.ts";
+import { createProducerPool, type ProducerPoolOptions } from "./kafka/producer-pool.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
 import { createKafkaReadiness } from "./readiness.ts";
@@ -36,6 +36,8 @@ export interface GatewayOptions {
   log?: Logger;
   /** Audit lines (admin writes, refused requests); default: stdout whatever log.level says. */
   audit?: Logger;
+  /** Tests only: see ProducerPoolOptions.reviseReport. main.ts never sets it. */
+  reviseDeliveryReport?: ProducerPoolOptions["reviseReport"];
 }
 
 const READINESS_CACHE_MS = 1000;
@@ -61,6 +63,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const admin = createKafkaAdmin(config);
   const producers = await createProducerPool(config, log, metrics, {
     explainMissingTopic: (topic) => topicAccessRefusal(admin, topic),
+    ...(options.reviseDeliveryReport ? { reviseReport: options.reviseDeliveryReport } : {}),
   });
   const schemas = await createSchemaSupport(config.schemaRegistry, metrics.schemaRegistryRequests);
   const directory = config.redis ? createRedisDirectory(config, log, metrics) : createMemoryDirectory();

@@ -86,6 +86,12 @@ export function createMetrics(nodeId: string) {
       labelNames: ["result"],
       registers: [registry],
     }),
+    idempotencyUnconfirmed: new Counter({
+      name: "wharf_idempotency_unconfirmed_total",
+      help: "Keyed records librdkafka reported delivered without an offset, by what the look into their partition found (found: answered with the record's offset, none: answered 50003, refused: the look failed or hit its bounds, answered 50003)",
+      labelNames: ["result"],
+      registers: [registry],
+    }),
     consumerInstances: new Gauge({
       name: "wharf_consumer_instances",
       help: "Consumer instances owned by this node",

@@ -117,7 +117,8 @@ export function deliveryError(error: RdKafkaLikeError): DeliveryError {
 
 /**
  * A success librdkafka could not back with an offset (see producer-pool.ts): the record may or may
- * not be stored, so the client is told to retry.
+ * not be stored, so the client is told to retry. The pool marks such a result `unconfirmed`, and
+ * a keyed request first looks for the record in Kafka (idempotency/writes.ts).
  */
 export function unconfirmedDelivery(): DeliveryError {
   return {

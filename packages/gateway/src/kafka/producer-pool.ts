@@ -25,7 +25,15 @@ export interface OutgoingRecord {
 
 export type DeliveryResult =
   | { ok: true; partition: number; offset: number; timestamp: number | null }
-  | { ok: false; error: DeliveryError };
+  | {
+      ok: false;
+      error: DeliveryError;
+      /**
+       * Set when librdkafka reported a success without an offset (see onDelivery): the record may
+       * be in this partition after all (-1: librdkafka did not say which). Keyed requests look.
+       */
+      unconfirmed?: { partition: number };
+    };
 
 /**
  * One HTTP request's records awaiting their delivery reports. It keeps no reference to the
@@ -122,6 +130,11 @@ export interface ProducerPoolOptions {
    * here (403 / 40301) is thrown instead of reporting the topic as unknown.
    */
   explainMissingTopic?: (topic: string) => Promise<RestError | null>;
+  /**
+   * Tests only (createGateway's options, no configuration key): rewrites each delivery report
+   * before the pool reads it, to stage what librdkafka does rarely (a success without an offset).
+   */
+  reviseReport?: (report: Kafka.DeliveryReport) => Kafka.DeliveryReport;
 }
 
 export async function createProducerPool(
@@ -183,12 +196,14 @@ export async function createProducerPool(
 
   // With acks=0 no offset ever comes back; Kafka's Java client then reports -1, and so does Wharf.
   const withoutAcks = isAcksZero(producerProperties(config, 0));
-  const fail = (opaque: RecordOpaque, error: DeliveryError) => {
+  const fail = (opaque: RecordOpaque, error: DeliveryError, unconfirmed?: { partition: number }) => {
     metrics.produceErrors.inc({ error_code: error.errorCode });
-    settle(opaque, { ok: false, error });
+    settle(opaque, unconfirmed ? { ok: false, error, unconfirmed } : { ok: false, error });
   };
 
-  const onDelivery = (err: { code?: number; message?: string } | null | undefined, report: Kafka.DeliveryReport) => {
+  const { reviseReport } = options;
+  const onDelivery = (err: { code?: number; message?: string } | null | undefined, raw: Kafka.DeliveryReport) => {
+    const report = reviseReport ? reviseReport(raw) : raw;
     const opaque = report.opaque as RecordOpaque;
     if (err) return fail(opaque, deliveryError(err));
     // librdkafka reports a success without an offset when it infers the record was stored (a
@@ -196,8 +211,10 @@ export async function createProducerPool(
     // gets its leader that inference can be wrong: the record was refused and is lost (librdkafka
     // 2.15.1, Kafka 4.3: "implicitly acked by subsequent batch success" after "Not leader"). Only a
     // success with an offset is acknowledged; the client retries the rest, which at worst stores a
-    // record twice instead of losing it.
-    if (report.offset < 0 && !withoutAcks) return fail(opaque, unconfirmedDelivery());
+    // record twice instead of losing it; a keyed request first looks for it (idempotency/writes.ts).
+    if (report.offset < 0 && !withoutAcks) {
+      return fail(opaque, unconfirmedDelivery(), { partition: report.partition ?? -1 });
+    }
     opaque.batch.acked++;
     opaque.batch.ackedBytes += opaque.batch.sizes[opaque.index] as number;
     settle(opaque, {

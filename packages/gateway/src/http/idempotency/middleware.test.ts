@@ -3,7 +3,7 @@ import { Hono, type MiddlewareHandler } from "hono";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../config.ts";
 import { recoveryIncomplete } from "../../errors.ts";
-import { deliveryError, librdkafka } from "../../kafka/delivery-errors.ts";
+import { deliveryError, librdkafka, unconfirmedDelivery } from "../../kafka/delivery-errors.ts";
 import type { DeliveryResult, OutgoingRecord, ProducerPool } from "../../kafka/producer-pool.ts";
 import { createMetrics } from "../../metrics.ts";
 import { setPrincipal } from "../../security/principal.ts";
@@ -23,7 +23,10 @@ const retriable = deliveryError({ code: librdkafka.MSG_TIMED_OUT, message: "Loca
 
 interface Options {
   /** Outcome and delay of the n-th record sent. */
-  deliver?: (n: number, record: OutgoingRecord) => { delayMs?: number; gate?: Promise<void>; result?: DeliveryResult };
+  deliver?: (
+    n: number,
+    record: OutgoingRecord,
+  ) => { delayMs?: number; gate?: Promise<void>; result?: DeliveryResult; lost?: boolean };
   waitMs?: number;
   store?: IdempotencyStore;
   /** Runs before the routes, e.g. to set a principal. */
@@ -32,6 +35,8 @@ interface Options {
   lookupFails?: () => boolean;
   /** Fails the look into "Kafka" for an orphaned claim's records. */
   recoveryFails?: () => boolean;
+  /** Fails the look into "Kafka" for records delivered without an offset. */
+  confirmFails?: () => boolean;
 }
 
 /** The claim header's parts, or null for a record without one. */
@@ -45,6 +50,7 @@ function setup(options: Options = {}) {
   /** The topic's one partition: records sent, and records planted as a dead node's writes. */
   const log: Array<{ record: OutgoingRecord; offset: number }> = [];
   const lookups: PriorClaim[][] = [];
+  const confirms: Array<{ claim: string; wanted: Array<{ index: number; partition: number }>; since: number }> = [];
   let offset = 0;
   const plant = (record: OutgoingRecord) => log.push({ record, offset: offset++ });
   const pool: ProducerPool = {
@@ -61,8 +67,9 @@ function setup(options: Options = {}) {
         records.map(async (record) => {
           const n = sent.push(record) - 1;
           const assigned = offset++;
-          log.push({ record, offset: assigned });
           const plan = options.deliver?.(n, record) ?? {};
+          // A lost record was refused by Kafka: it never reaches the partition.
+          if (!plan.lost) log.push({ record, offset: assigned });
           await sleep(plan.delayMs ?? 0);
           await plan.gate;
           return plan.result ?? { ok: true, partition: 0, offset: assigned, timestamp: 1000 };
@@ -85,6 +92,19 @@ function setup(options: Options = {}) {
         const claim = claimOf(record);
         if (claim && ids.has(claim.claim) && !found.has(claim.index)) {
           found.set(claim.index, { ok: true, partition: 0, offset, timestamp: 2000 });
+        }
+      }
+      return found;
+    },
+    async confirm(_topic, claim, wanted, since) {
+      confirms.push({ claim, wanted: [...wanted], since });
+      if (options.confirmFails?.()) throw recoveryIncomplete("more than 1 records to read");
+      const indexes = new Set(wanted.map((w) => w.index));
+      const found = new Map<number, DeliveryResult>();
+      for (const { record, offset } of log) {
+        const named = claimOf(record);
+        if (named && named.claim === claim && indexes.has(named.index) && !found.has(named.index)) {
+          found.set(named.index, { ok: true, partition: 0, offset, timestamp: 3000 });
         }
       }
       return found;
@@ -113,7 +133,11 @@ function setup(options: Options = {}) {
     Object.fromEntries(
       (await metrics.idempotencyRecoveries.get()).values.map((v) => [v.labels.result as string, v.value]),
     );
-  return { app, sent, outcomes, recoveries, plant, lookups };
+  const unconfirmed = async () =>
+    Object.fromEntries(
+      (await metrics.idempotencyUnconfirmed.get()).values.map((v) => [v.labels.result as string, v.value]),
+    );
+  return { app, sent, outcomes, recoveries, unconfirmed, plant, lookups, confirms };
 }
 
 const V2_BINARY = "application/vnd.kafka.binary.v2+json";
@@ -482,5 +506,109 @@ describe("Idempotency-Key recovery of a claim whose node died", () => {
     expect(lookups.map((prior) => prior.length)).toEqual([1, 2]);
     expect(lookups[1]?.[0]?.id).toBe(claim);
     expect(await recoveries()).toEqual({ refused: 1, found: 1 });
+  });
+});
+
+describe("Idempotency-Key: a record librdkafka reported delivered without an offset", () => {
+  /** What producer-pool.ts reports for librdkafka's offset-less success. */
+  const offsetless: DeliveryResult = { ok: false, error: unconfirmedDelivery(), unconfirmed: { partition: 0 } };
+  const V3_STREAM = "/v3/clusters/c1/topics/t/records";
+  const V3_BATCH = "/v3/clusters/c1/topics/t/records:batch";
+  const v3 = (app: Hono, path: string, key: string | null, body: string) =>
+    app.request(path, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(key === null ? {} : { "idempotency-key": key }) },
+      body,
+    });
+  const streamBody = (values: string[]) =>
+    values.map((data) => JSON.stringify({ value: { type: "STRING", data } })).join("");
+  const batchBody = (values: string[]) =>
+    JSON.stringify({ entries: values.map((data, i) => ({ id: `e${i}`, value: { type: "STRING", data } })) });
+
+  it("v2: found in its partition, it is answered with its real offset and the answer stored", async () => {
+    const before = Date.now();
+    const { app, sent, confirms, outcomes, unconfirmed } = setup({
+      deliver: (n) => (n === 1 ? { result: offsetless } : {}),
+    });
+    const res = await v2(app, '"k-1"', ["a", "b"]);
+    expect(res.status).toBe(200);
+    expect((await json(res)).offsets).toEqual([
+      { partition: 0, offset: 0, error_code: null, error: null },
+      { partition: 0, offset: 1, error_code: null, error: null },
+    ]);
+    const claim = claimOf(sent[0] as OutgoingRecord)?.claim;
+    expect(confirms).toHaveLength(1);
+    expect(confirms[0]).toMatchObject({ claim, wanted: [{ index: 1, partition: 0 }] });
+    expect(confirms[0]?.since).toBeGreaterThanOrEqual(before);
+    expect((await v2(app, '"k-1"', ["a", "b"])).headers.get("idempotent-replayed")).toBe("true");
+    expect(sent).toHaveLength(2);
+    expect(await outcomes()).toEqual({ stored: 1, replayed: 1 });
+    expect(await unconfirmed()).toEqual({ found: 1 });
+  });
+
+  it("v2: not found (Kafka refused it), it stays 50003, and the retry writes it once", async () => {
+    let lose = true;
+    const { app, sent, outcomes, unconfirmed } = setup({
+      deliver: () => (lose ? { result: offsetless, lost: true } : {}),
+    });
+    const res = await v2(app, '"k-1"', ["a"]);
+    expect(res.status).toBe(200);
+    expect((await json(res)).offsets).toMatchObject([{ error_code: 50003 }]);
+    lose = false;
+    const retried = await v2(app, '"k-1"', ["a"]);
+    expect(retried.headers.get("idempotent-replayed")).toBeNull();
+    expect((await json(retried)).offsets).toEqual([{ partition: 0, offset: 1, error_code: null, error: null }]);
+    expect(sent).toHaveLength(2);
+    expect(await outcomes()).toEqual({ released: 1, stored: 1 });
+    expect(await unconfirmed()).toEqual({ none: 1 });
+  });
+
+  it("v3 streaming and records:batch: found becomes a success, not found a 50003 failure", async () => {
+    const stream = setup({
+      deliver: (n) => (n === 0 ? { result: offsetless } : { result: offsetless, lost: true }),
+    });
+    const reports = (await (await v3(stream.app, V3_STREAM, '"s-1"', streamBody(["x", "y"]))).text())
+      .split("\r\n")
+      .filter((l) => l !== "")
+      .map((l) => JSON.parse(l));
+    expect(reports).toMatchObject([
+      { error_code: 200, partition_id: 0, offset: 0, timestamp: "1970-01-01T00:00:03Z" },
+      { error_code: 50003 },
+    ]);
+    expect(stream.confirms.map((c) => c.wanted)).toEqual([[{ index: 0, partition: 0 }], [{ index: 1, partition: 0 }]]);
+
+    const batch = setup({
+      deliver: (n) => (n === 0 ? { result: offsetless, lost: true } : { result: offsetless }),
+    });
+    const res = await v3(batch.app, V3_BATCH, '"b-1"', batchBody(["p", "q"]));
+    expect(res.status).toBe(207);
+    const body = await json(res);
+    expect(body.successes).toMatchObject([{ id: "e1", partition_id: 0, offset: 1 }]);
+    expect(body.failures).toMatchObject([{ id: "e0", error_code: 50003 }]);
+    // records:batch sends its entries one by one (produce-v3.ts): one look each.
+    expect(batch.confirms.map((c) => c.wanted)).toEqual([[{ index: 0, partition: 0 }], [{ index: 1, partition: 0 }]]);
+    expect(await batch.unconfirmed()).toEqual({ found: 1, none: 1 });
+  });
+
+  it("the look starts before a timestamp the request set itself", async () => {
+    const { app, confirms } = setup({ deliver: () => ({ result: offsetless }) });
+    const body = JSON.stringify({ value: { type: "STRING", data: "old" }, timestamp: "2020-01-01T00:00:00Z" });
+    await (await v3(app, V3_STREAM, '"t-1"', body)).text();
+    expect(confirms.map((c) => c.since)).toEqual([Date.parse("2020-01-01T00:00:00Z")]);
+  });
+
+  it("a look that fails leaves the 50003 (the retry writes the record again)", async () => {
+    const { app, unconfirmed } = setup({ deliver: () => ({ result: offsetless }), confirmFails: () => true });
+    const res = await v2(app, '"k-1"', ["a"]);
+    expect((await json(res)).offsets).toMatchObject([{ error_code: 50003 }]);
+    expect(await unconfirmed()).toEqual({ refused: 1 });
+  });
+
+  it("unkeyed requests are answered 50003 without a look: no header to look for", async () => {
+    const { app, confirms } = setup({ deliver: () => ({ result: offsetless }) });
+    expect((await json(await v2(app, null, ["a"]))).offsets).toMatchObject([{ error_code: 50003 }]);
+    const stream = await (await v3(app, V3_STREAM, null, streamBody(["x"]))).text();
+    expect(JSON.parse(stream.split("\r\n")[0] as string)).toMatchObject({ error_code: 50003 });
+    expect(confirms).toHaveLength(0);
   });
 });

@@ -13,7 +13,8 @@
  *
  * A claim whose node died mid-request is taken over by the next request with the key (store.ts):
  * before the route runs, the records the dead node already wrote are looked up in Kafka
- * (recovery.ts), and the route writes only the others (writes.ts).
+ * (recovery.ts), and the route writes only the others (writes.ts). A record librdkafka reports
+ * delivered without an offset is looked up the same way before it is answered (writes.ts).
  */
 import type { Context, MiddlewareHandler } from "hono";
 import {
@@ -22,6 +23,7 @@ import {
   invalidIdempotencyKey,
   serviceUnavailable,
 } from "../../errors.ts";
+import type { DeliveryResult } from "../../kafka/producer-pool.ts";
 import type { Logger } from "../../log.ts";
 import type { Metrics } from "../../metrics.ts";
 import { principalOf } from "../../security/principal.ts";
@@ -60,7 +62,7 @@ export interface MiddlewareOptions {
   settings: IdempotencySettings;
   maxBodyBytes: number;
   log: Logger;
-  metrics: Pick<Metrics, "idempotencyRequests" | "idempotencyRecoveries">;
+  metrics: Pick<Metrics, "idempotencyRequests" | "idempotencyRecoveries" | "idempotencyUnconfirmed">;
   /**
    * The claim of a request in flight lapses this long after its node last renewed it, so a retry
    * can take over the key of a node that died mid-request; the holder renews it every third of that.
@@ -99,6 +101,27 @@ export function createIdempotencyMiddleware(options: MiddlewareOptions): Middlew
     log.info("idempotency claim taken over", { prior: prior.length, found: found.size });
     return found;
   };
+
+  const confirmFor =
+    (claim: string): KeyedWrites["confirm"] =>
+    async (topic, wanted, since) => {
+      let found: ReadonlyMap<number, DeliveryResult>;
+      try {
+        found = await recovery.confirm(topic, claim, wanted, since);
+      } catch (error) {
+        metrics.idempotencyUnconfirmed.inc({ result: "refused" }, wanted.length);
+        log.warn("records delivered without an offset could not be looked up; answered 50003", {
+          records: wanted.length,
+          error: (error as Error).message,
+        });
+        throw error;
+      }
+      const hits = wanted.filter((w) => found.has(w.index)).length;
+      if (hits > 0) metrics.idempotencyUnconfirmed.inc({ result: "found" }, hits);
+      if (hits < wanted.length) metrics.idempotencyUnconfirmed.inc({ result: "none" }, wanted.length - hits);
+      log.info("records delivered without an offset looked up", { records: wanted.length, found: hits });
+      return found;
+    };
 
   return async (c, next) => {
     const header = c.req.header(IDEMPOTENCY_HEADER);
@@ -153,7 +176,7 @@ export function createIdempotencyMiddleware(options: MiddlewareOptions): Middlew
     let answer: StoredAnswer;
     try {
       const found = prior.length > 0 ? await recover(c.req.param("topic") ?? "", prior) : NOTHING_FOUND;
-      keepBody(c, body, { claim: token, found });
+      keepBody(c, body, { claim: token, found, confirm: confirmFor(token) });
       await next();
       answer = {
         status: c.res.status,

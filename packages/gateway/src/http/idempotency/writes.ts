@@ -3,6 +3,13 @@
  * record carries the claim header (record-header.ts), and records that an orphaned claim's holder
  * already wrote (found by recovery.ts) are not sent again: their result is the record in Kafka,
  * so the answer is the one the dead node would have given. Unkeyed requests send as they are.
+ *
+ * A keyed record that librdkafka reported delivered without an offset (producer-pool.ts) is looked
+ * for by its header before the answer is given: found, it is answered as written, with its real
+ * partition and offset; not found (or the look failed), it keeps the retriable 50003, and the
+ * retry writes it once. An unkeyed record has no header to look for, so it keeps the 50003: a
+ * retry may then store it twice, which is better than telling the client it was stored when it
+ * was not (the inference has been seen wrong).
  */
 import type { Context } from "hono";
 import type { DeliveryResult, OutgoingRecord, ProducerPool } from "../../kafka/producer-pool.ts";
@@ -14,6 +21,12 @@ export interface KeyedWrites {
   claim: string;
   /** Records of earlier claims already in Kafka, by index in the request. */
   found: ReadonlyMap<number, DeliveryResult>;
+  /** This claim's records `wanted` found in `topic` since `since` (Recovery.confirm). */
+  confirm(
+    topic: string,
+    wanted: ReadonlyArray<{ index: number; partition: number }>,
+    since: number,
+  ): Promise<ReadonlyMap<number, DeliveryResult>>;
 }
 
 /**
@@ -41,8 +54,41 @@ export function sendRecords(c: Context, producers: ProducerPool): SendRecords {
       positions.push(i);
     }
     if (missing.length === 0) return results;
+    // Where a look for an unconfirmed record starts: before the send (and see below).
+    const sentAt = Date.now();
     const sent = await producers.send(missing, lane);
-    for (let j = 0; j < sent.length; j++) results[positions[j] as number] = sent[j] as DeliveryResult;
+    const unconfirmed = new Map<string, Array<{ index: number; partition: number; at: number }>>();
+    for (let j = 0; j < sent.length; j++) {
+      const result = sent[j] as DeliveryResult;
+      const at = positions[j] as number;
+      results[at] = result;
+      if (result.ok || !result.unconfirmed) continue;
+      const topic = (missing[j] as OutgoingRecord).topic;
+      const list = unconfirmed.get(topic) ?? [];
+      list.push({ index: first + at, partition: result.unconfirmed.partition, at });
+      unconfirmed.set(topic, list);
+    }
+    if (unconfirmed.size === 0) return results;
+    // ... and before any timestamp the request set itself (CreateTime is what the look compares).
+    let since = sentAt;
+    for (const record of missing) if (record.timestamp != null && record.timestamp < since) since = record.timestamp;
+    for (const [topic, wanted] of unconfirmed) {
+      let found: ReadonlyMap<number, DeliveryResult>;
+      try {
+        found = await writes.confirm(
+          topic,
+          wanted.map(({ index, partition }) => ({ index, partition })),
+          since,
+        );
+      } catch {
+        // The look failed or hit its bounds: the 50003 stands, and the retry writes the record.
+        continue;
+      }
+      for (const w of wanted) {
+        const stored = found.get(w.index);
+        if (stored) results[w.at] = stored;
+      }
+    }
     return results;
   };
 }
