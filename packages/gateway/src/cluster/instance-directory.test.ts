@@ -1,16 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { ConsumerSettings } from "../kafka/consumer-instance.ts";
+import { consumerSettings } from "../testing.ts";
 import { createMemoryDirectory } from "./instance-directory.ts";
 
-const settings = (name: string): ConsumerSettings => ({
-  group: "g",
-  name,
-  format: "binary",
-  autoOffsetReset: null,
-  autoCommit: true,
-  fetchMinBytes: null,
-  requestTimeoutMs: 1000,
-});
+const settings = (name: string) =>
+  consumerSettings({ name, format: "binary", autoCommit: true, requestTimeoutMs: 1000 });
 
 describe("memory directory (a lone node)", () => {
   it("claims a name once per group and forgets it on removal", async () => {

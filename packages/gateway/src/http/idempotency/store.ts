@@ -75,7 +75,7 @@ export function decodeDone(text: string): { fingerprint: string; answer: StoredA
   return { fingerprint: v.f, answer: { status: v.s, contentType: v.t, body: Buffer.from(v.b, "base64") } };
 }
 
-/** How both stores list prior claims: `id@claimedAt`, comma-separated, oldest first. */
+/** Prior claims as the Redis store keeps them in one value: `id@claimedAt`, comma-separated, oldest first. */
 export function decodePrior(text: string): PriorClaim[] {
   if (text === "") return [];
   return text.split(",").map((entry) => {

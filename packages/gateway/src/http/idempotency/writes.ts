@@ -57,7 +57,8 @@ export function sendRecords(c: Context, producers: ProducerPool): SendRecords {
     // Where a look for an unconfirmed record starts: before the send (and see below).
     const sentAt = Date.now();
     const sent = await producers.send(missing, lane);
-    const unconfirmed = new Map<string, Array<{ index: number; partition: number; at: number }>>();
+    /** Per topic, the unconfirmed records by their place in this call (`at`; `first + at` in the request). */
+    const unconfirmed = new Map<string, Array<{ at: number; partition: number }>>();
     for (let j = 0; j < sent.length; j++) {
       const result = sent[j] as DeliveryResult;
       const at = positions[j] as number;
@@ -65,7 +66,7 @@ export function sendRecords(c: Context, producers: ProducerPool): SendRecords {
       if (result.ok || !result.unconfirmed) continue;
       const topic = (missing[j] as OutgoingRecord).topic;
       const list = unconfirmed.get(topic) ?? [];
-      list.push({ index: first + at, partition: result.unconfirmed.partition, at });
+      list.push({ at, partition: result.unconfirmed.partition });
       unconfirmed.set(topic, list);
     }
     if (unconfirmed.size === 0) return results;
@@ -77,16 +78,16 @@ export function sendRecords(c: Context, producers: ProducerPool): SendRecords {
       try {
         found = await writes.confirm(
           topic,
-          wanted.map(({ index, partition }) => ({ index, partition })),
+          wanted.map(({ at, partition }) => ({ index: first + at, partition })),
           since,
         );
       } catch {
         // The look failed or hit its bounds: the 50003 stands, and the retry writes the record.
         continue;
       }
-      for (const w of wanted) {
-        const stored = found.get(w.index);
-        if (stored) results[w.at] = stored;
+      for (const { at } of wanted) {
+        const stored = found.get(first + at);
+        if (stored) results[at] = stored;
       }
     }
     return results;
