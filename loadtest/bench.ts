@@ -8,14 +8,14 @@ import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { compare, machineInfo, type RunInfo, toJsonLine, toText } from "./report.ts";
 import { guardRun } from "./run-guard.ts";
-import { type PhaseResult, runScenario, SCENARIOS, type ScenarioName } from "./scenarios.ts";
+import { OPT_IN_SCENARIOS, type PhaseResult, runScenario, SCENARIOS, type ScenarioName } from "./scenarios.ts";
 import { defaultStackDir, openTarget, type Target } from "./target.ts";
 
 const USAGE = `usage: node loadtest/bench.ts [options]
   --json               print one JSON line instead of the table (progress still goes to stderr)
   --duration S         seconds per measured phase (default 8; about 5 min in all with the stack)
   --warmup S           seconds of discarded warm-up before each scenario (default 3)
-  --scenarios a,b      any of ${SCENARIOS.join(", ")} (default all)
+  --scenarios a,b      any of ${SCENARIOS.join(", ")} (default all but ${OPT_IN_SCENARIOS.join(", ")})
   --partitions N       partitions of the benchmark topic (default 3)
   --gateways N         gateways of the stack this run starts, behind haproxy when N > 1 (default 3)
   --stack-dir D        state directory of that stack (default $TMPDIR/bench-<pid>)
@@ -54,7 +54,7 @@ function parseCli(argv: string[]): Cli {
       json: { type: "boolean", default: false },
       duration: { type: "string", default: "8" },
       warmup: { type: "string", default: "3" },
-      scenarios: { type: "string", default: SCENARIOS.join(",") },
+      scenarios: { type: "string", default: SCENARIOS.filter((s) => !OPT_IN_SCENARIOS.includes(s)).join(",") },
       partitions: { type: "string", default: "3" },
       gateways: { type: "string", default: "3" },
       "stack-dir": { type: "string" },

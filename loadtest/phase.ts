@@ -17,7 +17,10 @@ export const SCENARIOS = [
   "lone",
   "peers",
   "fanout",
+  "tail",
 ] as const;
+/** Scenarios a run without --scenarios leaves out: "tail" repeats produce-1's 50% phase five times. */
+export const OPT_IN_SCENARIOS: readonly ScenarioName[] = ["tail"];
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface ScenarioContext {

@@ -1,7 +1,9 @@
 /** Turns phase results into the ratios against their ceilings, a readable table, and one JSON line. */
+
 import os from "node:os";
 import { WHARF_ENDPOINT } from "./peers-scenario.ts";
 import type { PhaseResult, ScenarioName } from "./scenarios.ts";
+import { tailRounds } from "./tail-scenario.ts";
 
 export interface RunInfo {
   startedAt: string;
@@ -172,6 +174,7 @@ export function compare(phases: PhaseResult[], loadFractions: number[]): Compari
   }
 
   loneChecks(get, check);
+  tailChecks(phases, check);
   for (const p of phases.filter((x) => x.scenario === "fanout" && x.fanout)) {
     const f = p.fanout as NonNullable<PhaseResult["fanout"]>;
     check(
@@ -251,6 +254,28 @@ export function compare(phases: PhaseResult[], loadFractions: number[]): Compari
     }
   }
   return { ratios, checks };
+}
+
+/** The tail scenario's rounds: the 50%-load target in each, beside what HTTP alone added. */
+function tailChecks(
+  phases: PhaseResult[],
+  check: (...a: [string, number | null, string, boolean | null, string]) => void,
+) {
+  const rounds = tailRounds(phases);
+  if (rounds.length === 0) return;
+  const met = rounds.filter((r) => r.addedMs <= 5).length;
+  check(
+    "tail: rounds with 1-record p99 added <= 5 ms at 50% load",
+    met,
+    `${rounds.length} of ${rounds.length}`,
+    met === rounds.length,
+    rounds
+      .map(
+        (r) =>
+          `#${r.round} ${r.addedMs >= 0 ? "+" : ""}${ms(r.addedMs)} (healthz ${r.httpAddedMs >= 0 ? "+" : ""}${ms(r.httpAddedMs)}, other ${cores(r.otherCpu)})`,
+      )
+      .join("; "),
+  );
 }
 
 /**

@@ -25,8 +25,9 @@ import {
 import { createPlainProducer, type PlainProducer } from "./plain-producer.ts";
 import { scaleOut } from "./scale-scenario.ts";
 import { streamV3 } from "./stream-scenario.ts";
+import { tail } from "./tail-scenario.ts";
 
-export { type PhaseResult, SCENARIOS, type ScenarioContext, type ScenarioName } from "./phase.ts";
+export { OPT_IN_SCENARIOS, type PhaseResult, SCENARIOS, type ScenarioContext, type ScenarioName } from "./phase.ts";
 
 /** Enough connections to saturate each request size on two cores without drowning the generator. */
 export const CONNECTIONS = { healthz: 64, "produce-1": 128, "produce-100": 16 } as const;
@@ -56,6 +57,8 @@ export async function runScenario(name: ScenarioName, ctx: ScenarioContext): Pro
       return peers(ctx);
     case "fanout":
       return fanoutScenario(ctx);
+    case "tail":
+      return tail(ctx);
   }
 }
 
@@ -261,7 +264,7 @@ const sustained = (step: PhaseResult) =>
  * quarter of a phase long, until one does not keep up twice in a row. The saturation is the
  * achieved rate of the last step that did (the first step's, if none did).
  */
-async function rampPhases(
+export async function rampPhases(
   ctx: ScenarioContext,
   name: ScenarioName,
   pool: Pool,

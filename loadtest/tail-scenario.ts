@@ -1,0 +1,91 @@
+/**
+ * The 50%-load tail, repeated: what makes one run's 1-record p99 differ from the next.
+ *
+ * A single 8 s phase's p99 is decided by a handful of stalls, so one run says little about the
+ * next. This scenario finds the 1-record saturation once (closed model and ramp, as produce-1),
+ * then runs TAIL_ROUNDS rounds at 50% of it, each round three phases at the same rate one after
+ * the other: Wharf's v2 1-record produce, the plain producer, and GET /healthz. The healthz phase
+ * is the same HTTP load on the same connections without Kafka or produce code: where Wharf's
+ * added p99 follows healthz's, the tail is the HTTP path (client, kernel, the gateway's loop),
+ * not the produce path. Each phase carries the gateway's GC, its event-loop lag, the generator's
+ * lateness and `other CPU`, so a round can be told apart from its neighbours.
+ */
+import { healthzRequest, produceV2Request } from "./http-request.ts";
+import { type PhaseResult, rateAt, type ScenarioContext } from "./phase.ts";
+import { CONNECTIONS, closedPhase, gatewayPool, openPhase, rampPhases, sameRateBaseline } from "./scenarios.ts";
+
+/** Rounds of the three phases; each round is 3 phases of the run's --duration. */
+export const TAIL_ROUNDS = 5;
+
+export async function tail(ctx: ScenarioContext): Promise<PhaseResult[]> {
+  const connections = CONNECTIONS["produce-1"];
+  const pool = gatewayPool(ctx.target.gatewayUrl, connections);
+  const produce = produceV2Request(ctx.target.topic, ctx.value, 1);
+  const healthz = healthzRequest();
+  const fraction = ctx.loadFractions[0] ?? 0.5;
+  try {
+    const max = await closedPhase(ctx, "tail", pool, produce, connections);
+    const ramp = await rampPhases(ctx, "tail", pool, produce, max.requestsPerSec ?? 0, connections);
+    const rate = rateAt(ramp.saturationPerSec, fraction);
+    const results: PhaseResult[] = [max, ...ramp.steps];
+    for (let round = 1; round <= TAIL_ROUNDS; round++) {
+      const label = (what: string) => `${what}, round ${round}`;
+      const wharf = await openPhase(ctx, "tail", pool, produce, rate, {
+        label: label(produce.label),
+        loadFraction: fraction,
+      });
+      const plain = await sameRateBaseline(ctx, "tail", rate);
+      plain.label = label("plain producer at the same rate");
+      const empty = await openPhase(ctx, "tail", pool, healthz, rate, {
+        label: label(healthz.label),
+        loadFraction: fraction,
+      });
+      for (const p of [wharf, empty]) p.connections = connections;
+      results.push(wharf, plain, empty);
+      ctx.log(
+        `tail: round ${round}: p99 Wharf ${wharf.latencyMs?.p99.toFixed(2)} ms, plain ${plain.latencyMs?.p99.toFixed(2)} ms, ` +
+          `healthz ${empty.latencyMs?.p99.toFixed(2)} ms`,
+      );
+    }
+    return results;
+  } finally {
+    await pool.destroy();
+  }
+}
+
+export interface TailRound {
+  round: number;
+  wharfP99: number;
+  plainP99: number;
+  healthzP99: number;
+  /** Wharf's p99 over the plain producer's: the figure the 5 ms target is about. */
+  addedMs: number;
+  /** healthz's p99 over the plain producer's: what the HTTP load alone adds. */
+  httpAddedMs: number;
+  otherCpu: number;
+  gcOver10ms: number | null;
+}
+
+/** The rounds of a tail scenario, from its phases (empty without one). */
+export function tailRounds(phases: PhaseResult[]): TailRound[] {
+  const rounds: TailRound[] = [];
+  for (let round = 1; round <= TAIL_ROUNDS; round++) {
+    const of = (what: string) =>
+      phases.find((p) => p.scenario === "tail" && p.label.startsWith(what) && p.label.endsWith(`, round ${round}`));
+    const wharf = of("POST");
+    const plain = of("plain producer");
+    const empty = of("GET /healthz");
+    if (!wharf?.latencyMs || !plain?.latencyMs || !empty?.latencyMs) continue;
+    rounds.push({
+      round,
+      wharfP99: wharf.latencyMs.p99,
+      plainP99: plain.latencyMs.p99,
+      healthzP99: empty.latencyMs.p99,
+      addedMs: wharf.latencyMs.p99 - plain.latencyMs.p99,
+      httpAddedMs: empty.latencyMs.p99 - plain.latencyMs.p99,
+      otherCpu: Math.max(wharf.stats.otherCpu ?? 0, plain.stats.otherCpu ?? 0, empty.stats.otherCpu ?? 0),
+      gcOver10ms: wharf.gc?.over10ms ?? null,
+    });
+  }
+  return rounds;
+}
