@@ -14,7 +14,7 @@ import { cursorOf, kafkaProducer, readEvents, recordOf, SseConnection, type SseE
 async function consumers(url: string): Promise<{ shared: number; own: number }> {
   const text = await fetch(`${url}/metrics`).then((r) => r.text());
   const value = (kind: string) =>
-    Number(new RegExp(`^wharf_sse_topic_consumers\\{kind="${kind}"\\} (\\d+)`, "m").exec(text)?.[1] ?? 0);
+    Number(new RegExp(`^wharf_sse_topic_consumers\\{[^}]*kind="${kind}"[^}]*\\} (\\d+)`, "m").exec(text)?.[1] ?? 0);
   return { shared: value("shared"), own: value("own") };
 }
 
