@@ -138,4 +138,31 @@ describe("topic event streams sharing one consumer", () => {
     stalled.close();
     await eventually(() => consumers(url), { shared: 0, own: 0 });
   });
+  it("a reconnect with no feed to join makes its consumer the feed once caught up; a live stream then shares it", async () => {
+    const url = gatewayUrl(0);
+    const topic = await createTopic(unique("sse-shared-promote"), 2);
+    const kafka = await kafkaProducer();
+    for (let i = 0; i < 40; i++) kafka.send(topic, i % 2, JSON.stringify({ i }));
+    await kafka.flush();
+    const base = `${url}/topics/${topic}/stream?format=json`;
+    const resumed = await SseConnection.open(base, { lastEventId: `${topic}:0:5,${topic}:1:5` });
+    expect((await readEvents(resumed, 30)).length).toBe(30);
+    await eventually(() => consumers(url), { shared: 1, own: 0 });
+    const live = await SseConnection.open(base);
+    expect(await consumers(url)).toEqual({ shared: 1, own: 0 });
+    kafka.send(topic, 1, JSON.stringify({ i: 40 }));
+    await kafka.flush();
+    await kafka.close();
+    const [a, b] = await Promise.all([readEvents(resumed, 1), readEvents(live, 1)]);
+    expect(strip(a)).toEqual(strip(b));
+    expect(cursorOf(a[0]?.id as string)).toEqual(
+      new Map([
+        [`${topic}:0`, 20],
+        [`${topic}:1`, 21],
+      ]),
+    );
+    resumed.close();
+    live.close();
+    await eventually(() => consumers(url), { shared: 0, own: 0 });
+  });
 });

@@ -99,6 +99,9 @@ class FakeReader implements TopicReader {
       await this.#topic.wait(left);
     }
   }
+  async ends(): Promise<Map<number, number>> {
+    return new Map([...this.start.keys()].map((p) => [p, (this.#topic.logs[p] as ConsumedMessage[]).length]));
+  }
   unread(messages: ConsumedMessage[]): void {
     for (const m of [...messages].reverse()) this.#position.set(m.partition, m.offset);
   }
@@ -387,6 +390,42 @@ describe("topic feeds", () => {
     expect([at.shared, before.shared]).toEqual([true, false]);
     await Promise.all([live.close(), replay.close(), at.close(), before.close()]);
     expect(await gauge()).toEqual({ shared: 0, own: 0 });
+  });
+
+  it("turns the consumer of a stream that caught up into the feed when there is none; others join it", async () => {
+    const { topic, feeds, gauge, request } = setUp(1);
+    topic.append(0, 1500);
+    // A reconnect far behind, with no feed anywhere: it reads on its own.
+    const first = await feeds.open(request({ resume: new Map([[0, 200]]) }));
+    expect(first.shared).toBe(false);
+    const a: Event[] = [];
+    await pumpUntil(first, 1300, a);
+    expect(a.map((e) => e.value)).toEqual(Array.from({ length: 1300 }, (_, i) => `0-${200 + i}`));
+    // Caught up: within a second its consumer becomes the feed, at its cursor.
+    const write: StreamWrite = () => true;
+    const deadline = Date.now() + 3000;
+    while (!first.shared && Date.now() < deadline) await first.pump(50, 1024, write);
+    expect(first.shared).toBe(true);
+    expect(await gauge()).toEqual({ shared: 1, own: 0 });
+    expect(topic.readers).toHaveLength(1);
+    // Another reconnect at the same place joins at once, and so does a live stream.
+    const again = await feeds.open(request({ resume: new Map([[0, 1500]]) }));
+    const live = await feeds.open(request());
+    expect([again.shared, live.shared]).toEqual([true, true]);
+    topic.append(0, 2);
+    const b: Event[] = [];
+    const c: Event[] = [];
+    await Promise.all([pumpUntil(first, 1302, a), pumpUntil(again, 2, b), pumpUntil(live, 2, c)]);
+    expect(a.slice(1300)).toEqual([
+      { id: "t:0:1501", value: "0-1500" },
+      { id: "t:0:1502", value: "0-1501" },
+    ]);
+    expect(b).toEqual(a.slice(1300));
+    expect(c).toEqual(a.slice(1300));
+    expect(topic.readers).toHaveLength(1);
+    await Promise.all([first.close(), again.close(), live.close()]);
+    expect(await gauge()).toEqual({ shared: 0, own: 0 });
+    expect(topic.open_readers).toBe(0);
   });
 
   it("closes every reader on shutdown and refuses new streams after", async () => {

@@ -40,6 +40,8 @@ export interface TopicFeedOptions {
   chunkMaxBytes: number;
   /** Most chunk bytes one subscriber may have waiting before it leaves the feed. */
   subscriberMaxBytes: number;
+  /** Where the feed starts, when not where its reader did (a stream's consumer turned feed). */
+  start?: ReadonlyMap<number, number>;
   /** Called once when the feed has closed (last subscriber gone, failure, or close()). */
   onClosed?: () => void;
 }
@@ -150,7 +152,7 @@ export class TopicFeed {
     this.topic = options.topic;
     this.#reader = reader;
     this.#options = options;
-    for (const [partition, offset] of reader.start) this.#cursor.set(options.topic, partition, offset);
+    for (const [partition, offset] of options.start ?? reader.start) this.#cursor.set(options.topic, partition, offset);
     this.#running = this.#run();
   }
 

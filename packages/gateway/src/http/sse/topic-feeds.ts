@@ -51,6 +51,24 @@ export interface TopicFeedsDeps {
  */
 const SUBSCRIBER_BATCHES = 4;
 
+/**
+ * How far behind the end (records, over all partitions) a stream on its own consumer may be to
+ * turn that consumer into the feed, when there is none: live streams that join start that much
+ * in the past, for the moment it takes the feed to read it.
+ */
+const PROMOTE_SLACK = 100;
+
+async function nearEnd(reader: TopicReader, start: Map<number, number>): Promise<boolean> {
+  try {
+    const ends = await reader.ends();
+    let behind = 0;
+    for (const [partition, offset] of start) behind += Math.max(0, (ends.get(partition) ?? offset) - offset);
+    return behind <= PROMOTE_SLACK;
+  } catch {
+    return false;
+  }
+}
+
 export function createTopicFeeds({
   nodeId,
   settings,
@@ -96,6 +114,7 @@ export function createTopicFeeds({
     await reader.close();
   }
 
+  /** Opens a feed at the end of the log. */
   async function openFeed(key: string, request: TopicStreamRequest): Promise<TopicFeed> {
     const reader = await openReader({
       topic: request.topic,
@@ -108,12 +127,23 @@ export function createTopicFeeds({
       await reader.close();
       throw serviceUnavailable("This node is shutting down; retry.");
     }
+    return startFeed(key, request, reader);
+  }
+
+  /** A feed reading from `reader`, from `start` (by default where the reader started). */
+  function startFeed(
+    key: string,
+    request: TopicStreamRequest,
+    reader: TopicReader,
+    start?: ReadonlyMap<number, number>,
+  ): TopicFeed {
     const feed = new TopicFeed(reader, {
       topic: request.topic,
       format: request.format,
       schemas,
       chunkMaxBytes: settings.batchMaxBytes,
       subscriberMaxBytes: SUBSCRIBER_BATCHES * settings.batchMaxBytes,
+      ...(start ? { start } : {}),
       // While a feed runs, the key's entry in `feeds` is its own (a new one opens only without).
       onClosed: () => {
         if (running.get(key) !== feed) return;
@@ -127,19 +157,20 @@ export function createTopicFeeds({
     return feed;
   }
 
+  /** Registers an opening feed as the key's entry; a failed one is forgotten. */
+  function track(key: string, opening: Promise<TopicFeed>): Promise<TopicFeed> {
+    feeds.set(key, opening);
+    opening.catch(() => {
+      if (feeds.get(key) === opening) feeds.delete(key);
+    });
+    return opening;
+  }
+
   /** A subscription to the key's feed, opening it when there is none. */
   async function subscribe(key: string, request: TopicStreamRequest): Promise<Subscription> {
     for (;;) {
       if (closing) throw serviceUnavailable("This node is shutting down; retry.");
-      let pending = feeds.get(key);
-      if (!pending) {
-        pending = openFeed(key, request);
-        feeds.set(key, pending);
-        const opened = pending;
-        opened.catch(() => {
-          if (feeds.get(key) === opened) feeds.delete(key);
-        });
-      }
+      const pending = feeds.get(key) ?? track(key, openFeed(key, request));
       const feed = await pending;
       const subscription = feed.subscribe();
       if (subscription) return subscription;
@@ -157,6 +188,17 @@ export function createTopicFeeds({
         const feed = running.get(key);
         return feed && !feed.closed && feed.isAt(cursor) ? feed.subscribe() : null;
       },
+      async promote(reader, cursor) {
+        const free = () => !closing && !feeds.has(key) && own.has(reader);
+        if (!free()) return null;
+        const at = new Map(cursor.positions().map((p) => [p.partition, p.offset]));
+        if (!(await nearEnd(reader, at)) || !free()) return null;
+        // The reader still holds what it took past the cursor: the feed publishes that first.
+        own.delete(reader);
+        const feed = startFeed(key, request, reader, at);
+        feeds.set(key, Promise.resolve(feed));
+        return feed.subscribe();
+      },
     };
   }
 
@@ -173,8 +215,8 @@ export function createTopicFeeds({
       if (request.resume.size === 0 && request.from.kind === "latest") {
         return TopicStreamSource.shared(topic, await subscribe(keyOf(request), request), host, format, schemas);
       }
-      // A resume that names every partition at the feed's position joins it at once.
       if (request.resume.size === request.partitions.length) {
+        // A reconnect at the feed's position joins it at once.
         const cursor = new Cursor();
         for (const [partition, offset] of request.resume) cursor.set(topic, partition, offset);
         const subscription = host.rejoin(cursor);

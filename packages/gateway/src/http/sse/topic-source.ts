@@ -17,6 +17,8 @@ import type { FeedReader, Subscription } from "./topic-feed.ts";
 export interface TopicReader extends FeedReader {
   /** Gives back records taken but not sent; the next take returns them first. */
   unread(messages: ConsumedMessage[]): void;
+  /** Each partition's end offset now (the next offset to be written). */
+  ends(): Promise<Map<number, number>>;
 }
 
 /** What a source needs from the node's feeds (topic-feeds.ts) to switch between the two ways. */
@@ -27,7 +29,15 @@ export interface FeedHost {
   closeOwn(reader: TopicReader): Promise<void>;
   /** A subscription to the stream's feed if that stands exactly at the cursor; else null. */
   rejoin(cursor: Cursor): Subscription | null;
+  /**
+   * With no feed for the stream, makes its consumer the feed, from the cursor, if that is near
+   * the end of the log; the subscription of the stream, or null (the reader stays the stream's).
+   */
+  promote(reader: TopicReader, cursor: Cursor): Promise<Subscription | null>;
 }
+
+/** How often a stream on its own consumer, with no feed to join, asks whether it could be one. */
+const PROMOTE_CHECK_MS = 1000;
 
 type Mode = { kind: "shared"; subscription: Subscription } | { kind: "own"; reader: TopicReader; cursor: Cursor };
 
@@ -38,6 +48,7 @@ export class TopicStreamSource implements StreamSource {
   readonly #schemas: Schemas | null;
   #mode: Mode;
   #closed = false;
+  #nextPromotion = 0;
   /** A switch to an own consumer in progress, which close() must wait for. */
   #switching: Promise<unknown> = Promise.resolve();
 
@@ -149,6 +160,13 @@ export class TopicStreamSource implements StreamSource {
     if (subscription) {
       this.#mode = { kind: "shared", subscription };
       await this.#host.closeOwn(reader);
+      return written;
+    }
+    if (!this.#closed && Date.now() >= this.#nextPromotion) {
+      this.#nextPromotion = Date.now() + PROMOTE_CHECK_MS;
+      const promoted = await this.#host.promote(reader, cursor);
+      if (promoted && this.#closed) await promoted.unsubscribe();
+      else if (promoted) this.#mode = { kind: "shared", subscription: promoted };
     }
     return written;
   }
