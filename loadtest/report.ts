@@ -178,7 +178,7 @@ export function compare(phases: PhaseResult[], loadFractions: number[]): Compari
   for (const p of phases.filter((x) => x.scenario === "fanout" && x.fanout)) {
     const f = p.fanout as NonNullable<PhaseResult["fanout"]>;
     check(
-      `SSE fan-out, ${f.streams} streams: events/s delivered`,
+      `${p.label.replace("SSE topic stream fan-out", "SSE fan-out")}: events/s delivered`,
       p.recordsPerSec,
       "(no target)",
       null,

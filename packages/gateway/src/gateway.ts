@@ -15,9 +15,11 @@ import { createApp, createInternalApp } from "./http/app.ts";
 import { createIdempotency } from "./http/idempotency/index.ts";
 import { createHttpServer, type HttpServer } from "./http/server.ts";
 import { createStreamRegistry } from "./http/sse/streams.ts";
+import { createTopicFeeds } from "./http/sse/topic-feeds.ts";
 import { topicAccessRefusal } from "./kafka/admin/topics.ts";
 import { createKafkaAdmin } from "./kafka/admin-client.ts";
 import { createProducerPool, type ProducerPoolOptions } from "./kafka/producer-pool.ts";
+import { TopicStream } from "./kafka/topic-stream.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
 import { createKafkaReadiness } from "./readiness.ts";
@@ -89,6 +91,13 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   };
 
   const streams = createStreamRegistry(config.stream, metrics);
+  const topicFeeds = createTopicFeeds({
+    nodeId: config.id,
+    settings: config.stream,
+    metrics,
+    schemas,
+    openReader: (options) => TopicStream.open(config, options),
+  });
   const audit = options.audit ?? createLogger("info", { node: config.id });
   const security = securityEnabled(config.security) ? createSecurity(config, log, audit) : null;
   const idempotency = createIdempotency(config, producers, log, metrics);
@@ -102,6 +111,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     locator,
     forwarder,
     streams,
+    topicFeeds,
     notReadyReason,
     security,
     audit,
@@ -142,6 +152,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       // Reverse order of start-up: stop taking requests, hand consumers off, flush what was accepted.
       // Event streams never finish by themselves: end them first so their clients resume elsewhere.
       await Promise.all([streams.closeAll(), forwarder?.endStreams()]);
+      // Ended streams closed their consumers; this closes any a stream still opening left.
+      await topicFeeds.close();
       await publicServer.close(config.shutdownTimeoutMs);
       await host.handOff();
       await internalServer?.close(1000);

@@ -163,6 +163,12 @@ export function createMetrics(nodeId: string) {
       labelNames: ["kind"],
       registers: [registry],
     }),
+    sseTopicConsumers: new Gauge({
+      name: "wharf_sse_topic_consumers",
+      help: "Kafka consumers reading for topic event streams: shared (one feed for all live streams of a topic, partitions and format) and own (a stream reading from elsewhere)",
+      labelNames: ["kind"],
+      registers: [registry],
+    }),
     sseBufferedBytes: new Gauge({
       name: "wharf_sse_buffered_bytes",
       help: "Bytes written to Server-Sent Events responses and not yet taken by the socket",

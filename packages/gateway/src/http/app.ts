@@ -14,6 +14,7 @@ import { opsRoutes } from "./routes/ops.ts";
 import { produceV2Routes } from "./routes/produce-v2.ts";
 import { produceV3Routes } from "./routes/produce-v3.ts";
 import { topicStreamRoutes } from "./routes/sse-topic.ts";
+import type { TopicFeeds } from "./sse/topic-feeds.ts";
 
 export interface AppDeps extends ConsumerRouteDeps {
   config: GatewayConfig;
@@ -22,6 +23,8 @@ export interface AppDeps extends ConsumerRouteDeps {
   producers: ProducerPool;
   admin: KafkaAdmin;
   notReadyReason: () => Promise<string | null>;
+  /** The Kafka reads behind topic event streams. */
+  topicFeeds: TopicFeeds;
   /** Authentication, rate limits and authorization; null when none is configured. */
   security?: Security | null;
   /** Where admin writes are audited. */

@@ -9,7 +9,7 @@ import { Hono } from "hono";
 import type { GatewayConfig } from "../../config.ts";
 import { badRequest, partitionNotFound, topicNotFound } from "../../errors.ts";
 import type { ProducerPool } from "../../kafka/producer-pool.ts";
-import { type StartPosition, TopicStream } from "../../kafka/topic-stream.ts";
+import type { StartPosition } from "../../kafka/topic-stream.ts";
 import type { Metrics } from "../../metrics.ts";
 import type { Schemas } from "../../schemas/index.ts";
 import { negotiate } from "../media-types.ts";
@@ -18,13 +18,15 @@ import { Cursor } from "../sse/cursor.ts";
 import { EventStream, outgoingOf } from "../sse/event-stream.ts";
 import type { StreamFormat } from "../sse/record-event.ts";
 import type { StreamRegistry } from "../sse/streams.ts";
-import { TopicStreamSource } from "../sse/topic-source.ts";
+import type { TopicFeeds } from "../sse/topic-feeds.ts";
 
 export interface TopicStreamRouteDeps {
   config: GatewayConfig;
   metrics: Metrics;
   producers: ProducerPool;
   streams: StreamRegistry;
+  /** The node's Kafka reads for topic streams, shared where streams stand at the same place. */
+  topicFeeds: TopicFeeds;
   /** Decodes the schema formats; null without a Schema Registry (they are then refused). */
   schemas?: Schemas | null;
 }
@@ -52,9 +54,15 @@ export function parsePartitionList(raw: string | undefined): number[] | null {
   return [...new Set(parts.map(Number))].sort((a, b) => a - b);
 }
 
-export function topicStreamRoutes({ config, metrics, producers, streams, schemas = null }: TopicStreamRouteDeps): Hono {
+export function topicStreamRoutes({
+  config,
+  metrics,
+  producers,
+  streams,
+  topicFeeds,
+  schemas = null,
+}: TopicStreamRouteDeps): Hono {
   const app = new Hono();
-  let clientSeq = 0;
 
   app.get("/topics/:topic/stream", async (c) => {
     negotiate(c, ["text/event-stream"]);
@@ -84,20 +92,11 @@ export function topicStreamRoutes({ config, metrics, producers, streams, schemas
       if (offset !== undefined) offsets.set(p, offset);
     }
     streams.admit();
-    const kafka = await TopicStream.open(config, {
-      topic,
-      partitions,
-      from,
-      resume: offsets,
-      clientId: `wharf-${config.id}-stream-${++clientSeq}`,
-    });
+    const source = await topicFeeds.open({ topic, partitions, from, resume: offsets, format: format as StreamFormat });
     if (offsets.size > 0) metrics.sseResumes.inc({ kind: "topic" });
-    // Every partition is in the cursor from the first event, at the offset it started at.
-    const cursor = new Cursor();
-    for (const [partition, offset] of kafka.start) cursor.set(topic, partition, offset);
     const stream = new EventStream({
       kind: "topic",
-      source: new TopicStreamSource(kafka, cursor, format as StreamFormat, schemas),
+      source,
       settings: config.stream,
       metrics,
       tracker: streams,

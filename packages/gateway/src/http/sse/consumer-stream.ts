@@ -22,7 +22,7 @@ import type { ConsumedMessage, ConsumerInstance, TopicPartitionOffset } from "..
 import type { Metrics } from "../../metrics.ts";
 import type { Schemas } from "../../schemas/index.ts";
 import { Cursor } from "./cursor.ts";
-import { EventStream, outgoingOf, type StreamSettings, type StreamSource } from "./event-stream.ts";
+import { EventStream, outgoingOf, type StreamSettings, type StreamSource, type StreamWrite } from "./event-stream.ts";
 import { prepareRecords, recordEvent, recordJson } from "./record-event.ts";
 import type { StreamRegistry } from "./streams.ts";
 
@@ -93,13 +93,13 @@ export class ConsumerStreamSource implements StreamSource {
     this.#sent = new Set(this.#unchecked);
   }
 
-  pump(waitMs: number, maxBytes: number, write: (text: string, events: number) => boolean): Promise<number> {
+  pump(waitMs: number, maxBytes: number, write: StreamWrite): Promise<number> {
     const run = this.#pump(waitMs, maxBytes, write);
     this.#pumping = run.catch(() => {});
     return run;
   }
 
-  async #pump(waitMs: number, maxBytes: number, write: (text: string, events: number) => boolean): Promise<number> {
+  async #pump(waitMs: number, maxBytes: number, write: StreamWrite): Promise<number> {
     const deadline = Date.now() + waitMs;
     let written = 0;
     while (written === 0 && !this.#closed) {

@@ -19,6 +19,12 @@ import { commentLine, errorEvent, type StreamEndReason } from "./record-event.ts
 export type StreamSettings = GatewayConfig["stream"];
 export type StreamKind = "topic" | "consumer";
 
+/**
+ * Writes event text, or bytes already encoded (a shared feed hands the same bytes to every
+ * stream); false once the stream has ended.
+ */
+export type StreamWrite = (chunk: string | Uint8Array, events: number) => boolean;
+
 export interface StreamSource {
   /**
    * Waits up to waitMs for records and writes them as events through `write`, about maxBytes of
@@ -26,7 +32,7 @@ export interface StreamSource {
    * time passed with nothing to send. `write` answers false once the stream has ended; the source
    * then keeps for a later reader what it had taken.
    */
-  pump(waitMs: number, maxBytes: number, write: (text: string, events: number) => boolean): Promise<number>;
+  pump(waitMs: number, maxBytes: number, write: StreamWrite): Promise<number>;
   /** Ends a pump in progress soon, lets it give back what it took, then releases the source. */
   close(): Promise<void>;
 }
@@ -160,9 +166,9 @@ export class EventStream {
   /** Writes records as they come, or a heartbeat once heartbeat.ms passed without any. */
   async #pumpUntilSent(): Promise<void> {
     const deadline = Date.now() + this.#settings.heartbeatMs;
-    const write = (text: string, events: number) => {
+    const write: StreamWrite = (chunk, events) => {
       if (this.#ended) return false;
-      this.#enqueue(text);
+      this.#enqueue(chunk);
       this.#metrics.sseEvents.inc({ kind: this.kind }, events);
       return true;
     };
@@ -183,8 +189,8 @@ export class EventStream {
     }
   }
 
-  #enqueue(text: string): void {
-    const bytes = encoder.encode(text);
+  #enqueue(chunk: string | Uint8Array): void {
+    const bytes = typeof chunk === "string" ? encoder.encode(chunk) : chunk;
     this.#lastChunkBytes = bytes.byteLength;
     this.#controller?.enqueue(bytes);
   }
