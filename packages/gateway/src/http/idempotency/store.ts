@@ -60,6 +60,14 @@ export class StoreUnavailableError extends Error {
   override name = "StoreUnavailableError";
 }
 
+/**
+ * Thrown by claim when the replicas the deployment asks for (idempotency.redis.min.replicas) did
+ * not confirm the claim in time: a failover could lose it, so the request writes nothing.
+ */
+export class StoreNotReplicatedError extends StoreUnavailableError {
+  override name = "StoreNotReplicatedError";
+}
+
 /** How both stores write a completed entry: one string, so Redis holds it under one key. */
 export function encodeDone(fingerprint: string, answer: StoredAnswer): string {
   return JSON.stringify({
