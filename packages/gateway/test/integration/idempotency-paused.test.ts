@@ -52,6 +52,7 @@ async function startHeldGateway(): Promise<{ child: ChildProcess; url: string }>
     "producer.message.timeout.ms": "2000",
   };
   const started = fork(new URL("./held-gateway.ts", import.meta.url), [JSON.stringify(settings)], {
+    execArgv: [],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   child = started;
