@@ -17,18 +17,22 @@ let node: RunningGateway;
 let replicaStopped = false;
 const dir = () => `${stack().dir}-idem-replicas`;
 
-beforeAll(async () => {
-  redisStack = await startStack({ kafka: stack().kafka, gateways: 0, redisSentinel: true, dir: dir(), log: () => {} });
+const sentinelGateway = (id: string, props: Record<string, string>) => {
   const sentinel = redisStack.redisSentinel as NonNullable<StackInfo["redisSentinel"]>;
-  node = await startGateway({
-    id: "idem-replicas",
+  return startGateway({
+    id,
     "redis.sentinels": sentinel.sentinels,
     "redis.master.name": sentinel.masterName,
     "internal.listener": "http://127.0.0.1:0",
     "cluster.secret": stack().clusterSecret,
     // idempotency.redis.min.replicas is left at its Sentinel default: 1.
-    "redis.wait.ms": "1500",
+    ...props,
   });
+};
+
+beforeAll(async () => {
+  redisStack = await startStack({ kafka: stack().kafka, gateways: 0, redisSentinel: true, dir: dir(), log: () => {} });
+  node = await sentinelGateway("idem-replicas", { "redis.wait.ms": "1500" });
 }, 120_000);
 
 afterAll(async () => {
@@ -37,8 +41,8 @@ afterAll(async () => {
   await stopStack(dir());
 });
 
-const keyed = (topic: string, key: string, value: string) =>
-  produceV2(topic, { records: [{ value: b64(value) }] }, { base: node.url, headers: { "idempotency-key": key } });
+const keyed = (topic: string, key: string, value: string, base = node.url) =>
+  produceV2(topic, { records: [{ value: b64(value) }] }, { base, headers: { "idempotency-key": key } });
 
 describe("Idempotency-Key with Redis replicas", () => {
   it("refuses a keyed produce whose claim the replica cannot confirm, writing nothing", async () => {
@@ -72,5 +76,30 @@ describe("Idempotency-Key with Redis replicas", () => {
     expect(after.json.offsets[0].offset).toBe(2);
     const values = (await readTopic(topic, 4, 5000)).map((r) => r.value?.toString());
     expect(values).toEqual(["before", "plain", "keyed"]);
+  });
+
+  it("writes once a late confirmation comes, though it came after the lease: the lease counts from that try", async () => {
+    // Patient enough to outwait the replica's pause, with a lease shorter than that pause.
+    const patient = await sentinelGateway("idem-replicas-patient", {
+      "redis.wait.ms": "10000",
+      "idempotency.lease.ms": "1000",
+    });
+    try {
+      const topic = await createTopic(unique("replicas-late"), 1);
+      await signalRedisReplica(redisStack, "SIGSTOP");
+      replicaStopped = true;
+      const pending = keyed(topic, `"${randomUUID()}"`, "late", patient.url);
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 2500));
+      } finally {
+        await signalRedisReplica(redisStack, "SIGCONT");
+        replicaStopped = false;
+      }
+      const late = await pending;
+      expect(late.status, late.text).toBe(200);
+      expect((await readTopic(topic, 2, 5000)).map((r) => r.value?.toString())).toEqual(["late"]);
+    } finally {
+      await patient.close();
+    }
   });
 });

@@ -182,7 +182,7 @@ export function createIdempotencyMiddleware(options: MiddlewareOptions): Middlew
       if (held.kind === "claimed") {
         token = held.token;
         prior = held.prior;
-        writableUntil = sentAt + usableMs;
+        writableUntil = (held.triedAt ?? sentAt) + usableMs;
         break;
       }
       if (held.fingerprint !== print) {

@@ -59,9 +59,10 @@ local prior = ''
 if held then
   local id, leaseUntil, claimedAt, chain, fp = pending(held)
   if id == ARGV[1] then
-    -- Written again, so that a WAIT after this repeat covers the claim on this connection too
-    -- (the first try may have gone to a primary that has failed over since).
-    redis.call('SET', KEYS[1], held, 'KEEPTTL')
+    -- Written again with the lease from now, as the holder counts it from this try, and so that
+    -- a WAIT after this repeat covers the claim on this connection too (the first try may have
+    -- gone to a primary that has failed over since).
+    redis.call('SET', KEYS[1], pendingValue(id, at + tonumber(ARGV[3]), claimedAt, chain, fp), 'KEEPTTL')
     return 'C|' .. chain
   end
   if not id or fp ~= ARGV[2] or tonumber(leaseUntil) > at then return held end
@@ -205,8 +206,13 @@ export function createRedisStore(
     async claim(key, fingerprint, leaseMs, ttlMs): Promise<ClaimResult> {
       const token = randomUUID();
       let held: string;
+      // When the try that succeeds was sent: the holder's lease counts from it (ClaimResult).
+      let sentAt = 0;
       try {
-        held = await patient(() => claimOnce(PREFIX + key, token, fingerprint, leaseMs, ttlMs));
+        held = await patient(() => {
+          sentAt = performance.now();
+          return claimOnce(PREFIX + key, token, fingerprint, leaseMs, ttlMs);
+        });
       } catch (error) {
         if (!(error instanceof NotReplicatedYet)) throw new StoreUnavailableError((error as Error).message);
         onUnreplicated("claim");
@@ -217,7 +223,7 @@ export function createRedisStore(
         );
         throw new StoreNotReplicatedError(error.message);
       }
-      if (held.startsWith("C|")) return { kind: "claimed", token, prior: decodePrior(held.slice(2)) };
+      if (held.startsWith("C|")) return { kind: "claimed", token, prior: decodePrior(held.slice(2)), triedAt: sentAt };
       // The fingerprint is the last field of a pending value, in this format and the one before.
       if (held.startsWith("P|")) return { kind: "in-flight", fingerprint: held.slice(held.lastIndexOf("|") + 1) };
       const done = decodeDone(held.slice(2));
