@@ -3,7 +3,9 @@
  * claims a key, is SIGSTOPped between its claim and its write, and stays stopped past its lease.
  * A retry on another node takes the claim over and writes the records; then the paused node is
  * SIGCONTed and let go. It must write nothing (its claim is no longer provably its own), so Kafka
- * holds each record once.
+ * holds each record once. And records it had handed to librdkafka before the pause (held there by
+ * linger.ms) are still delivered after it: the retry must not take the claim over before they
+ * are delivered or timed out.
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -11,14 +13,18 @@ import { afterAll, describe, expect, it } from "vitest";
 import { gatewayUrl, readTopic, stack, unique } from "./helpers.ts";
 import { b64, createTopic, expectNothingWritten, produceV2 } from "./produce-helpers.ts";
 
-let child: ChildProcess | undefined;
+const children: ChildProcess[] = [];
 afterAll(async () => {
-  if (!child || child.exitCode !== null) return;
-  child.kill("SIGCONT");
-  const exited = new Promise((resolve) => child?.once("exit", resolve));
-  child.send("close");
-  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
-  if (child.exitCode === null) child.kill("SIGKILL");
+  await Promise.all(
+    children.map(async (child) => {
+      if (child.exitCode !== null) return;
+      child.kill("SIGCONT");
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.send("close");
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }),
+  );
 });
 
 /** The next message from the child that has `field`. */
@@ -37,7 +43,7 @@ function nextMessage<T>(from: ChildProcess, field: string): Promise<T> {
 }
 
 /** A gateway process on the stack's Kafka and Redis, with a short lease and message timeout. */
-async function startHeldGateway(): Promise<{ child: ChildProcess; url: string }> {
+async function startHeldGateway(extra: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
   const settings = {
     id: unique("held"),
     "bootstrap.servers": stack().kafka,
@@ -50,12 +56,13 @@ async function startHeldGateway(): Promise<{ child: ChildProcess; url: string }>
     // waits idempotency.wait.ms (10 s) for a claim in flight, gets to take it over.
     "idempotency.lease.ms": "1500",
     "producer.message.timeout.ms": "2000",
+    ...extra,
   };
   const started = fork(new URL("./held-gateway.ts", import.meta.url), [JSON.stringify(settings)], {
     execArgv: [],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
-  child = started;
+  children.push(started);
   return { child: started, url: await nextMessage<string>(started, "url") };
 }
 
@@ -96,5 +103,40 @@ describe("Idempotency-Key with a gateway paused past its lease", () => {
     const again = await send(gatewayUrl(2));
     expect(again.headers["idempotent-replayed"]).toBe("true");
     expect(again.text).toBe(retry.text);
+  });
+
+  it("records queued in librdkafka before the pause: the retry waits for them and replays, writing nothing", async () => {
+    const topic = await createTopic(unique("paused-queued"), 1);
+    // linger.ms keeps a send's records in librdkafka's queue for 4 s: what a pause can catch.
+    // The claim is held for 1.5 + 8 + 3 s after the last renewal.
+    const { child: held, url } = await startHeldGateway({
+      "producer.linger.ms": "4000",
+      "produce.idle.flush.ms": "0",
+      "producer.message.timeout.ms": "8000",
+    });
+    const key = `"${randomUUID()}"`;
+    const body = { records: [{ value: b64("q0") }, { value: b64("q1") }] };
+    const send = (base: string) => produceV2(topic, body, { base, headers: { "idempotency-key": key } });
+
+    const first = send(url);
+    await nextMessage(held, "held");
+    const sent = nextMessage(held, "sent");
+    held.send("release");
+    await sent;
+    expect(held.kill("SIGSTOP")).toBe(true);
+    // The retry comes while the node is paused, and goes on asking past its lease.
+    const retry = send(gatewayUrl(0));
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+    } finally {
+      held.kill("SIGCONT");
+    }
+    const answer = await first;
+    expect(answer.status, answer.text).toBe(200);
+    const retried = await retry;
+    expect(retried.status, retried.text).toBe(200);
+    expect(retried.headers["idempotent-replayed"]).toBe("true");
+    expect(retried.text).toBe(answer.text);
+    await expectNothingWritten(topic, 2, gatewayUrl(1));
   });
 });
