@@ -105,6 +105,7 @@ interface IdempotencyCommands {
 interface ReplicatedPipeline {
   wharfIdemClaim(key: string, id: string, fingerprint: string, leaseMs: number, ttlMs: number): ReplicatedPipeline;
   wharfIdemComplete(key: string, id: string, done: string, ttlMs: number): ReplicatedPipeline;
+  wharfIdemRenew(key: string, id: string, leaseMs: number): ReplicatedPipeline;
   wait(replicas: number, timeoutMs: number): ReplicatedPipeline;
   exec(): Promise<Array<[Error | null, unknown]> | null>;
 }
@@ -230,7 +231,20 @@ export function createRedisStore(
       return { kind: "done", fingerprint: done.fingerprint, answer: done.answer };
     },
     async renew(key, token, leaseMs) {
-      return (await run(() => redis.wharfIdemRenew(PREFIX + key, token, leaseMs))) === 1;
+      if (minReplicas === 0) return (await run(() => redis.wharfIdemRenew(PREFIX + key, token, leaseMs))) === 1;
+      // A renewal a failover loses would leave the new primary with an earlier lease than the
+      // holder counts on: one the replicas have not confirmed is no renewal (it fails, and the
+      // holder's deadline stays where the last confirmed one put it). Not waited for patiently:
+      // the next renewal comes a third of the lease later.
+      const renewed = withWait((p) => p.wharfIdemRenew(PREFIX + key, token, leaseMs));
+      const { reply, replicas } = await withDeadline(renewed, COMMAND_TIMEOUT_MS, "Redis renewal").catch(
+        (error: Error) => {
+          throw new StoreUnavailableError(error.message);
+        },
+      );
+      if (replicas < minReplicas)
+        throw new StoreNotReplicatedError(`${replicas} of ${minReplicas} replicas confirmed the renewal`);
+      return Number(reply) === 1;
     },
     async complete(key, token, fingerprint, answer: StoredAnswer, ttlMs) {
       const done = `D|${encodeDone(fingerprint, answer)}`;
