@@ -11,10 +11,12 @@
  *
  * Replication is asynchronous: a claim written on a primary in its last moment may be missing on
  * the replica a failover promotes, and a retry there would write the records again. With
- * idempotency.redis.min.replicas > 0, a claim and an answer are sent in one pipeline with
- * `WAIT <replicas> <ms>`, which answers how many replicas have every write of this connection so
- * far (in a Redis Cluster, of the key's node: the pipeline goes to the key's slot). A claim that
- * is not confirmed is tried again until redis.wait.ms, then refused: nothing is written to Kafka.
+ * idempotency.redis.min.replicas > 0, a claim, a renewal and an answer are each sent in one
+ * pipeline with `WAIT <replicas> <ms>`, which answers how many replicas have every write of this
+ * connection so far (in a Redis Cluster, of the key's node: the pipeline goes to the key's slot).
+ * A claim that is not confirmed is tried again until redis.wait.ms, then refused: nothing is
+ * written to Kafka. WAIT blocks the connection it runs on, so while a replica lags every command
+ * of this node's keyed requests (repeats polling a claim in flight too) waits behind it.
  */
 import { randomUUID } from "node:crypto";
 import { createRedisClient, patientRunner, type RedisClient } from "../../cluster/redis-client.ts";
