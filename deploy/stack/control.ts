@@ -155,6 +155,21 @@ export async function killRedisPrimary(info: StackInfo): Promise<number> {
 }
 
 /**
+ * Sends `signal` to the Redis replica of a --redis-sentinel stack (the data node the sentinels do
+ * not name the primary), e.g. SIGSTOP and SIGCONT to make it stop confirming writes for a while;
+ * returns its port.
+ */
+export async function signalRedisReplica(info: StackInfo, signal: NodeJS.Signals): Promise<number> {
+  const sentinel = ownSentinel(loadState(info));
+  const primary = await sentinelPrimaryPort(sentinel);
+  const replica = sentinel.servers.find((s) => s.port !== primary);
+  if (!replica || !sendSignal(replica, signal)) {
+    throw new StackError("STACK_NOT_RUNNING", "the Redis replica of this stack is not running");
+  }
+  return replica.port;
+}
+
+/**
  * Waits until the sentinels name a primary other than `formerPort` and that server itself reports
  * the primary role (it accepts writes); returns its port.
  */

@@ -7,6 +7,7 @@ export {
   restartLoadBalancer,
   restartRedisReplica,
   signalBroker,
+  signalRedisReplica,
   startBroker,
   startGateway,
   startRedis,

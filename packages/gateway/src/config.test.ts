@@ -107,18 +107,51 @@ describe("parseConfig", () => {
       ttlMs: 86_400_000,
       waitMs: 10_000,
       memoryMaxBytes: 64 * 1024 * 1024,
-      recovery: { maxRecords: 1_000_000, timeoutMs: 5000 },
+      recovery: { maxRecords: 1_000_000, timeoutMs: 5000, clockSkewMs: 60_000 },
+      leaseMs: 10_000,
+      settleMs: 33_000,
+      minReplicas: 0,
     });
     expect(
       parseConfig({ ...base, "idempotency.ttl.ms": "60000", "idempotency.wait.ms": "0" }).idempotency,
     ).toMatchObject({ ttlMs: 60_000, waitMs: 0 });
     expect(parseConfig({ ...base, "idempotency.recovery.max.records": "10" }).idempotency.recovery.maxRecords).toBe(10);
+    expect(
+      parseConfig({ ...base, "idempotency.recovery.clock.skew.ms": "2000" }).idempotency.recovery.clockSkewMs,
+    ).toBe(2000);
     expect(problems({ ...base, "idempotency.recovery.timeout.ms": "50" })).toContain(
       '"idempotency.recovery.timeout.ms" must be an integer between 100',
     );
     const message = problems({ ...base, "idempotency.ttl.ms": "0", "idempotency.wait.ms": "soon" });
     expect(message).toContain('"idempotency.ttl.ms" must be an integer between 1000');
     expect(message).toContain('"idempotency.wait.ms" must be an integer');
+  });
+
+  it("holds a claim for the producer's message timeout beyond its lease, and waits for replicas with Sentinel", () => {
+    const cluster = { "internal.listener": "http://127.0.0.1:0", "cluster.secret": "s" };
+    const sentinel = { ...base, ...cluster, "redis.sentinels": "127.0.0.1:26379", "redis.master.name": "m" };
+    expect(parseConfig(sentinel).idempotency.minReplicas).toBe(1);
+    expect(parseConfig({ ...sentinel, "idempotency.redis.min.replicas": "0" }).idempotency.minReplicas).toBe(0);
+    expect(parseConfig({ ...base, ...cluster, "redis.url": "redis://r:6379" }).idempotency.minReplicas).toBe(0);
+    expect(
+      parseConfig({ ...base, ...cluster, "redis.url": "redis://r:6379", "idempotency.redis.min.replicas": "2" })
+        .idempotency.minReplicas,
+    ).toBe(2);
+    expect(problems({ ...base, "idempotency.redis.min.replicas": "1" })).toContain(
+      '"idempotency.redis.min.replicas" needs Redis',
+    );
+    expect(problems({ ...base, "idempotency.redis.min.replicas": "-1" })).toContain(
+      '"idempotency.redis.min.replicas" must be an integer between 0 and 16',
+    );
+    const lowered = parseConfig({ ...base, "producer.message.timeout.ms": "5000", "idempotency.lease.ms": "2000" });
+    expect(lowered.idempotency).toMatchObject({ leaseMs: 2000, settleMs: 8000 });
+    expect(parseConfig({ ...base, "client.delivery.timeout.ms": "7000" }).idempotency.settleMs).toBe(10_000);
+    expect(problems({ ...base, "producer.message.timeout.ms": "0" })).toContain(
+      '"producer.message.timeout.ms" must be a positive integer',
+    );
+    expect(problems({ ...base, "idempotency.lease.ms": "100" })).toContain(
+      '"idempotency.lease.ms" must be an integer between 500',
+    );
   });
 
   it("reports every problem at once", () => {

@@ -92,7 +92,23 @@ export interface GatewayConfig {
      * Bounds of the look into Kafka for what an orphaned claim's holder wrote (records read, and
      * time); past either the retry is refused as retriable rather than risk a duplicate.
      */
-    recovery: { maxRecords: number; timeoutMs: number };
+    recovery: { maxRecords: number; timeoutMs: number; clockSkewMs: number };
+    /**
+     * How long a keyed request may write after its claim was last renewed; it renews every third
+     * of this and writes nothing to Kafka once it cannot show its claim is still its own.
+     */
+    leaseMs: number;
+    /**
+     * How much longer than leaseMs a claim stays held in the store before another node may take it
+     * over: the producer's message timeout and a margin, so records a paused holder had already
+     * handed to librdkafka are delivered or failed before a retry looks for them (middleware.ts).
+     */
+    settleMs: number;
+    /**
+     * Redis replicas that must confirm a claim (WAIT) before its records are written, so that a
+     * failover cannot lose it; 0 with the memory store.
+     */
+    minReplicas: number;
   };
   /** TLS, authentication, authorization and rate limits of the public listener (src/security). */
   security: SecurityConfig;
@@ -111,6 +127,30 @@ export interface GatewayConfig {
   };
   shutdownTimeoutMs: number;
   logLevel: "debug" | "info" | "warn" | "error";
+}
+
+/** The producer's message.timeout.ms as librdkafka-config.ts sets it, unless producer.* / client.* override it. */
+export const DEFAULT_MESSAGE_TIMEOUT_MS = 30_000;
+/**
+ * Beyond the message timeout: librdkafka times queued records out in a scan once a second, and a
+ * request it sent just before may still be appended and replicated a moment later.
+ */
+const SETTLE_MARGIN_MS = 3000;
+
+function idempotencySettleMs(kafka: GatewayConfig["kafka"], problems: string[]): number {
+  const props = { ...kafka.client, ...kafka.producer };
+  const raw = props["message.timeout.ms"] ?? props["delivery.timeout.ms"];
+  if (raw === undefined) return DEFAULT_MESSAGE_TIMEOUT_MS + SETTLE_MARGIN_MS;
+  const value = Number(raw);
+  // 0 is librdkafka's "never time out": a paused node's queued records would have no end, so no
+  // retry could ever safely take its Idempotency-Key claim over.
+  if (!Number.isInteger(value) || value <= 0) {
+    problems.push(
+      `"producer.message.timeout.ms" must be a positive integer (Idempotency-Key takeover waits for it), got "${raw}"`,
+    );
+    return DEFAULT_MESSAGE_TIMEOUT_MS + SETTLE_MARGIN_MS;
+  }
+  return value + SETTLE_MARGIN_MS;
 }
 
 export class ConfigError extends Error {
@@ -156,6 +196,9 @@ const knownKeys = new Set([
   "idempotency.memory.max.bytes",
   "idempotency.recovery.max.records",
   "idempotency.recovery.timeout.ms",
+  "idempotency.recovery.clock.skew.ms",
+  "idempotency.lease.ms",
+  "idempotency.redis.min.replicas",
   ...securityKeys,
   ...schemaRegistryKeys,
 ]);
@@ -327,7 +370,13 @@ export function parseConfig(props: Record<string, string>): GatewayConfig {
       recovery: {
         maxRecords: int("idempotency.recovery.max.records", 1_000_000, 1),
         timeoutMs: int("idempotency.recovery.timeout.ms", 5000, 100, 60_000),
+        clockSkewMs: int("idempotency.recovery.clock.skew.ms", 60_000, 0, 3_600_000),
       },
+      leaseMs: int("idempotency.lease.ms", 10_000, 500, 600_000),
+      settleMs: idempotencySettleMs(kafka, problems),
+      // A Sentinel deployment has a replica to fail over to by definition; a Redis Cluster may
+      // have none, and a lone Redis has none to wait for.
+      minReplicas: int("idempotency.redis.min.replicas", redis?.kind === "sentinel" ? 1 : 0, 0, 16),
     },
     security: parseSecurity(props, problems, publicListener.https === true),
     schemaRegistry: parseSchemaRegistry(props, problems),
@@ -350,6 +399,9 @@ export function parseConfig(props: Record<string, string>): GatewayConfig {
   if (redis && !config.clusterSecret) {
     const key = redisSettingName(redis);
     problems.push(`"cluster.secret" is required when "${key}" is set (it authenticates node-to-node requests)`);
+  }
+  if (!redis && config.idempotency.minReplicas > 0) {
+    problems.push('"idempotency.redis.min.replicas" needs Redis (redis.url, redis.sentinels or redis.cluster.nodes)');
   }
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  - ${problems.join("\n  - ")}`);
   return config;

@@ -136,6 +136,26 @@ export const recoveryIncomplete = (detail: string) =>
     `Kafka retriable error: the records of an earlier attempt with this Idempotency-Key could not be looked up (${detail}); retry.`,
     { "Retry-After": "1" },
   );
+/**
+ * A keyed request that cannot show its claim is still its own (not renewed within its lease: the
+ * node was paused or stalled, or Redis was away) writes nothing: another node may be doing the
+ * request meanwhile.
+ */
+export const idempotencyClaimLapsed = () =>
+  new RestError(
+    503,
+    ErrorCode.KafkaRetriable,
+    "Kafka retriable error: the Idempotency-Key claim of this request could not be renewed in time; nothing was written; retry.",
+    { "Retry-After": "1" },
+  );
+/** The claim was not confirmed by idempotency.redis.min.replicas replicas: a failover could lose it. */
+export const idempotencyClaimUnreplicated = () =>
+  new RestError(
+    503,
+    ErrorCode.KafkaRetriable,
+    "Kafka retriable error: the Idempotency-Key claim was not confirmed by a Redis replica in time; nothing was written; retry.",
+    { "Retry-After": "1" },
+  );
 /** The draft's 409: retry later, by then the first request has its answer. */
 export const idempotencyKeyInFlight = (retryAfterSeconds = 1) =>
   new RestError(

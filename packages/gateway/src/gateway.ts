@@ -40,6 +40,11 @@ export interface GatewayOptions {
   audit?: Logger;
   /** Tests only: see ProducerPoolOptions.reviseReport. main.ts never sets it. */
   reviseDeliveryReport?: ProducerPoolOptions["reviseReport"];
+  /**
+   * Tests only: awaited by every keyed send after its claim, before the claim is checked and the
+   * records are handed to librdkafka, so a test can pause the process in between. main.ts never sets it.
+   */
+  holdKeyedWrite?: () => Promise<void>;
 }
 
 const READINESS_CACHE_MS = 1000;
@@ -100,7 +105,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   });
   const audit = options.audit ?? createLogger("info", { node: config.id });
   const security = securityEnabled(config.security) ? createSecurity(config, log, audit) : null;
-  const idempotency = createIdempotency(config, producers, log, metrics);
+  const idempotency = createIdempotency(config, producers, log, metrics, options.holdKeyedWrite);
   const app = createApp({
     config,
     log,

@@ -92,6 +92,17 @@ export function createMetrics(nodeId: string) {
       labelNames: ["result"],
       registers: [registry],
     }),
+    idempotencyFenced: new Counter({
+      name: "wharf_idempotency_fenced_total",
+      help: "Keyed sends refused with 503 / 50003, nothing written, because the request could no longer show its claim was its own (not renewed within idempotency.lease.ms: a paused or stalled node, Redis away; or taken over)",
+      registers: [registry],
+    }),
+    idempotencyUnreplicated: new Counter({
+      name: "wharf_idempotency_unreplicated_total",
+      help: "Idempotency-Key writes that idempotency.redis.min.replicas Redis replicas did not confirm in time, by write (claim: the request was refused with 503 / 50003 and wrote nothing; answer: the answer was sent, a retry after a failover may find the claim instead)",
+      labelNames: ["write"],
+      registers: [registry],
+    }),
     consumerInstances: new Gauge({
       name: "wharf_consumer_instances",
       help: "Consumer instances owned by this node",

@@ -1,5 +1,5 @@
 /** Builds librdkafka property maps from the gateway configuration, in one place. */
-import type { GatewayConfig } from "../config.ts";
+import { DEFAULT_MESSAGE_TIMEOUT_MS, type GatewayConfig } from "../config.ts";
 
 type Props = Record<string, string | number | boolean>;
 
@@ -13,8 +13,9 @@ export function producerProperties(config: GatewayConfig, index: number): Props 
     "linger.ms": 2,
     // Java's partitioner (murmur2), so a key lands on the same partition as with REST Proxy.
     partitioner: "murmur2_random",
-    // HTTP clients give up long before librdkafka's 5-minute default; fail the record first.
-    "message.timeout.ms": 30_000,
+    // HTTP clients give up long before librdkafka's 5-minute default; fail the record first. An
+    // Idempotency-Key claim outlives its lease by this (config.ts, idempotency.settleMs).
+    "message.timeout.ms": DEFAULT_MESSAGE_TIMEOUT_MS,
     // Wharf's own admission control (produce.max.inflight.*) refuses work before this fills up.
     "queue.buffering.max.messages": Math.max(config.produce.maxInflightRecords * 2, 100_000),
     "queue.buffering.max.kbytes": Math.max(Math.ceil((config.produce.maxInflightBytes * 2) / 1024), 1_048_576),

@@ -215,11 +215,41 @@ describe("the look into Kafka is bounded", () => {
     ]);
     const prior = [{ id: claim, claimedAt: Date.now() }];
     const producers = { partitionCount: async () => 1 };
-    const found = await createRecovery(config(), producers, { maxRecords: 2, timeoutMs: 10_000 }).find(topic, prior);
+    const found = await createRecovery(config(), producers, {
+      maxRecords: 2,
+      timeoutMs: 10_000,
+      clockSkewMs: 60_000,
+    }).find(topic, prior);
     expect([...found.keys()].sort()).toEqual([0, 1]);
     expect(found.get(1)).toMatchObject({ ok: true, partition: 0, offset: 1 });
-    const limited = createRecovery(config(), producers, { maxRecords: 1, timeoutMs: 10_000 }).find(topic, prior);
+    const limited = createRecovery(config(), producers, { maxRecords: 1, timeoutMs: 10_000, clockSkewMs: 60_000 }).find(
+      topic,
+      prior,
+    );
     await expect(limited).rejects.toBeInstanceOf(RestError);
     await expect(limited).rejects.toMatchObject({ status: 503, errorCode: 50003 });
+  });
+
+  it("starts the look at the claim less idempotency.recovery.clock.skew.ms: older records are not read", async () => {
+    const topic = await createTopic(unique("scan-skew"), 1);
+    // A busy topic's records from before the claim: with the default skew they fill the limit.
+    await plantRecords(
+      topic,
+      ["old0", "old1", "old2"].map((value) => ({ value })),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const claim = randomUUID();
+    const prior = [{ id: claim, claimedAt: Date.now() }];
+    await plantRecords(topic, [
+      { value: "a", header: `${claim}/0` },
+      { value: "b", header: `${claim}/1` },
+    ]);
+    const producers = { partitionCount: async () => 1 };
+    const limits = { maxRecords: 2, timeoutMs: 10_000 };
+    const wide = createRecovery(config(), producers, { ...limits, clockSkewMs: 60_000 }).find(topic, prior);
+    await expect(wide).rejects.toMatchObject({ status: 503, errorCode: 50003 });
+    const narrow = await createRecovery(config(), producers, { ...limits, clockSkewMs: 500 }).find(topic, prior);
+    expect(narrow.get(0)).toMatchObject({ ok: true, partition: 0, offset: 3 });
+    expect(narrow.get(1)).toMatchObject({ ok: true, partition: 0, offset: 4 });
   });
 });

@@ -107,7 +107,11 @@ describe("a keyed record delivered without an offset", () => {
     producer.send(topic, 0, "mine", { headers: [{ [CLAIM_HEADER]: `${claim}/0` }] });
     await producer.flush();
     const config = parseConfig({ "bootstrap.servers": stack().kafka });
-    const recovery = createRecovery(config, { partitionCount: async () => 1 }, { maxRecords: 100, timeoutMs: 10_000 });
+    const recovery = createRecovery(
+      config,
+      { partitionCount: async () => 1 },
+      { maxRecords: 100, timeoutMs: 10_000, clockSkewMs: 60_000 },
+    );
     const found = await recovery.confirm(
       topic,
       claim,

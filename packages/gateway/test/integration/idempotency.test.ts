@@ -106,7 +106,10 @@ describe("Redis idempotency store", () => {
   describe("claims (the contract the memory store keeps too)", () => {
     let store: IdempotencyStore;
     beforeAll(() => {
-      store = createRedisStore({ kind: "standalone", url: stack().redis as string }, silentLogger, 5000);
+      store = createRedisStore({ kind: "standalone", url: stack().redis as string }, silentLogger, {
+        waitMs: 5000,
+        minReplicas: 0,
+      });
     });
     afterAll(async () => {
       await store?.close();
@@ -119,7 +122,10 @@ describe("Redis idempotency store", () => {
   });
 
   it("lets one claimer hold a key, releases it, and keeps the answer only for the holder", async () => {
-    const store = createRedisStore({ kind: "standalone", url: stack().redis as string }, silentLogger, 5000);
+    const store = createRedisStore({ kind: "standalone", url: stack().redis as string }, silentLogger, {
+      waitMs: 5000,
+      minReplicas: 0,
+    });
     try {
       const key = unique("store");
       const first = await store.claim(key, "fp", 5000, 60_000);
@@ -146,7 +152,10 @@ describe("Redis idempotency store", () => {
   });
 
   it("lets a claim whose holder stopped renewing lapse", async () => {
-    const store = createRedisStore({ kind: "standalone", url: stack().redis as string }, silentLogger, 5000);
+    const store = createRedisStore({ kind: "standalone", url: stack().redis as string }, silentLogger, {
+      waitMs: 5000,
+      minReplicas: 0,
+    });
     try {
       const key = unique("lapse");
       expect((await store.claim(key, "fp", 50, 60_000)).kind).toBe("claimed");

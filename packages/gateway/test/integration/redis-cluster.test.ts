@@ -8,7 +8,7 @@ import { createInterface } from "node:readline";
 import { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RedisClusterHandle, startRedisCluster } from "../../../../deploy/stack/index.ts";
-import type { IdempotencyStore } from "../../src/http/idempotency/store.ts";
+import { type IdempotencyStore, StoreNotReplicatedError } from "../../src/http/idempotency/store.ts";
 import { storeContract } from "../../src/http/idempotency/store-contract.ts";
 import { createRedisStore } from "../../src/http/idempotency/store-redis.ts";
 import { silentLogger } from "../../src/log.ts";
@@ -145,7 +145,10 @@ describe("Idempotency-Key store on Redis Cluster", () => {
   let store: IdempotencyStore;
   beforeAll(() => {
     const nodes = redisCluster.ports.map((port) => ({ host: "127.0.0.1", port }));
-    store = createRedisStore({ kind: "cluster", nodes, password: null }, silentLogger, 5000);
+    store = createRedisStore({ kind: "cluster", nodes, password: null }, silentLogger, {
+      waitMs: 5000,
+      minReplicas: 0,
+    });
   });
   afterAll(async () => {
     await store?.close();
@@ -155,4 +158,27 @@ describe("Idempotency-Key store on Redis Cluster", () => {
     () => ({ store, now: Date.now, lapse: () => new Promise((r) => setTimeout(r, 20)) }),
     (name) => unique(name),
   );
+
+  it("asks each key's own node to WAIT for replicas: with none, claims are refused and let go", async () => {
+    const nodes = redisCluster.ports.map((port) => ({ host: "127.0.0.1", port }));
+    const waiting = createRedisStore({ kind: "cluster", nodes, password: null }, silentLogger, {
+      waitMs: 600,
+      minReplicas: 1,
+    });
+    try {
+      // Keys over several slots, so over every node: each pipeline goes to its key's node.
+      for (const key of Array.from({ length: 6 }, (_, i) => unique(`wait-${i}`))) {
+        await expect(waiting.claim(key, "fp", 60_000, 60_000)).rejects.toBeInstanceOf(StoreNotReplicatedError);
+        let next = await store.claim(key, "fp", 60_000, 60_000);
+        for (let i = 0; i < 50 && next.kind !== "claimed"; i++) {
+          await new Promise((r) => setTimeout(r, 20));
+          next = await store.claim(key, "fp", 60_000, 60_000);
+        }
+        // Released, not lapsed: a fresh claim with nothing to take over.
+        expect(next).toMatchObject({ kind: "claimed", prior: [] });
+      }
+    } finally {
+      await waiting.close();
+    }
+  });
 });

@@ -28,9 +28,15 @@ export function createIdempotency(
   producers: ProducerPool,
   log: Logger,
   metrics: Metrics,
+  /** Tests only: see GatewayOptions.holdKeyedWrite. */
+  holdWrite?: () => Promise<void>,
 ): Idempotency {
   const store = config.redis
-    ? createRedisStore(config.redis, log, config.redisWaitMs)
+    ? createRedisStore(config.redis, log, {
+        waitMs: config.redisWaitMs,
+        minReplicas: config.idempotency.minReplicas,
+        onUnreplicated: (write) => metrics.idempotencyUnreplicated.inc({ write }),
+      })
     : createMemoryStore({ maxBytes: config.idempotency.memoryMaxBytes });
   const middleware = createIdempotencyMiddleware({
     store,
@@ -39,6 +45,7 @@ export function createIdempotency(
     maxBodyBytes: config.http.maxBodyBytes,
     log,
     metrics,
+    ...(holdWrite ? { holdWrite } : {}),
   });
   return { middleware, distributed: config.redis !== null, close: () => store.close() };
 }

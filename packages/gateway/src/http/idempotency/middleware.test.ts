@@ -37,6 +37,11 @@ interface Options {
   recoveryFails?: () => boolean;
   /** Fails the look into "Kafka" for records delivered without an offset. */
   confirmFails?: () => boolean;
+  leaseMs?: number;
+  settleMs?: number;
+  /** The middleware's monotonic clock. */
+  now?: () => number;
+  holdWrite?: () => Promise<void>;
 }
 
 /** The claim header's parts, or null for a record without one. */
@@ -113,7 +118,14 @@ function setup(options: Options = {}) {
   const idempotency = createIdempotencyMiddleware({
     store,
     recovery,
-    settings: { ttlMs: 60_000, waitMs: options.waitMs ?? 2000 },
+    settings: {
+      ttlMs: 60_000,
+      waitMs: options.waitMs ?? 2000,
+      leaseMs: options.leaseMs ?? 10_000,
+      settleMs: options.settleMs ?? 0,
+    },
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.holdWrite ? { holdWrite: options.holdWrite } : {}),
     maxBodyBytes: config.http.maxBodyBytes,
     // biome-ignore lint/suspicious/noExplicitAny: the logger's shape is irrelevant here
     log: silent as any,
@@ -137,7 +149,8 @@ function setup(options: Options = {}) {
     Object.fromEntries(
       (await metrics.idempotencyUnconfirmed.get()).values.map((v) => [v.labels.result as string, v.value]),
     );
-  return { app, sent, outcomes, recoveries, unconfirmed, plant, lookups, confirms };
+  const fenced = async () => (await metrics.idempotencyFenced.get()).values[0]?.value ?? 0;
+  return { app, sent, outcomes, recoveries, unconfirmed, fenced, plant, lookups, confirms };
 }
 
 const V2_BINARY = "application/vnd.kafka.binary.v2+json";
@@ -388,6 +401,105 @@ describe("Idempotency-Key on produce", () => {
     expect(claims.map((c) => c?.index)).toEqual([0, 1]);
     expect(claims[0]?.claim).toMatch(/^[0-9a-f-]{36}$/);
     expect(claims[1]?.claim).toBe(claims[0]?.claim);
+  });
+});
+
+describe("Idempotency-Key: a holder paused past its lease", () => {
+  /** A send held at the seam until `release`, and told when it got there. */
+  function seam() {
+    let release = () => {};
+    let reached = () => {};
+    const at = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    return {
+      hold: () => {
+        reached();
+        return gate;
+      },
+      at,
+      release: () => release(),
+    };
+  }
+
+  it("writes nothing once it cannot show its claim is renewed, and the retry writes once", async () => {
+    let clock = 0;
+    const store = createMemoryStore({ maxBytes: 1024 * 1024 });
+    const held = seam();
+    const paused = setup({ store, leaseMs: 60_000, now: () => clock, holdWrite: held.hold });
+    const first = v2(paused.app, '"k-1"', ["a", "b"]);
+    await held.at;
+    // The node "slept" past its lease: its renewal timer never ran meanwhile.
+    clock += 60_000;
+    held.release();
+    const res = await first;
+    expect(res.status).toBe(503);
+    expect(await json(res)).toMatchObject({ error_code: 50003 });
+    expect(paused.sent).toEqual([]);
+    expect(await paused.fenced()).toBe(1);
+    expect(await paused.outcomes()).toEqual({ released: 1 });
+    // Released: a retry does the work, once.
+    const retry = await v2(paused.app, '"k-1"', ["a", "b"]);
+    expect(retry.status).toBe(200);
+    expect(paused.sent.map((r) => r.value?.toString())).toEqual(["a", "b"]);
+  });
+
+  it("writes while the lease holds, short of the margin", async () => {
+    let clock = 0;
+    const held = seam();
+    const app = setup({ leaseMs: 10_000, now: () => clock, holdWrite: held.hold });
+    const res = v2(app.app, '"k-1"', ["a"]);
+    await held.at;
+    clock += 8_999;
+    held.release();
+    expect((await res).status).toBe(200);
+    expect(app.sent).toHaveLength(1);
+    expect(await app.fenced()).toBe(0);
+  });
+
+  it("v3 streaming: each record after the lease is refused in-band with 50003, none written", async () => {
+    let clock = 0;
+    const held = seam();
+    const app = setup({ leaseMs: 10_000, now: () => clock, holdWrite: held.hold });
+    const res = app.app.request("/v3/clusters/c1/topics/t/records", {
+      method: "POST",
+      headers: { "content-type": "application/json", "idempotency-key": '"k-3"' },
+      body: '{"value":{"type":"STRING","data":"x"}}\n{"value":{"type":"STRING","data":"y"}}',
+    });
+    await held.at;
+    clock += 20_000;
+    held.release();
+    const answer = await res;
+    const reports = (await answer.text())
+      .split("\r\n")
+      .filter((l) => l !== "")
+      .map((l) => JSON.parse(l));
+    expect(reports.map((r) => r.error_code)).toEqual([50003, 50003]);
+    expect(app.sent).toEqual([]);
+  });
+
+  it("keeps the claim from others for the settle time beyond the lease", async () => {
+    let t = 1_000_000;
+    const store = createMemoryStore({ maxBytes: 1024 * 1024, now: () => t });
+    const held = seam();
+    const app = setup({ store, leaseMs: 10_000, settleMs: 33_000, holdWrite: held.hold });
+    const first = v2(app.app, '"k-1"', ["a"]);
+    await held.at;
+    const print = fingerprint({
+      method: "POST",
+      target: "/topics/t",
+      contentType: V2_BINARY,
+      body: Buffer.from(JSON.stringify({ records: [{ value: b64("a") }] })),
+    });
+    t += 40_000; // past the lease, within the settle time
+    expect((await store.claim(scopedKey(null, "k-1"), print, 1000, 60_000)).kind).toBe("in-flight");
+    t += 4_000; // past both
+    expect((await store.claim(scopedKey(null, "k-1"), print, 1000, 60_000)).kind).toBe("claimed");
+    held.release();
+    await first;
   });
 });
 

@@ -15,9 +15,22 @@
  * before the route runs, the records the dead node already wrote are looked up in Kafka
  * (recovery.ts), and the route writes only the others (writes.ts). A record librdkafka reports
  * delivered without an offset is looked up the same way before it is answered (writes.ts).
+ *
+ * A lease cannot tell a dead node from a paused one (SIGSTOP, a VM frozen, a long stall), so the
+ * holder fences itself and the store waits for what it may have queued:
+ *   - the holder hands records to librdkafka only while a monotonic deadline holds: when its last
+ *     successful claim or renewal was *sent*, plus idempotency.lease.ms, minus a margin; checked
+ *     synchronously right before each send (writes.ts). A node that wakes up later writes nothing.
+ *   - the store keeps the claim for the lease plus idempotency.settleMs (the producer's
+ *     message.timeout.ms and a margin) after each renewal: a record handed to librdkafka before the
+ *     deadline has been delivered or timed out by then (librdkafka times out queued records before
+ *     it sends them again after a pause), so the retry that takes over finds it in Kafka or never.
+ * What stays open is in loadtest/FAULTS.md ("idem-harden").
  */
 import type { Context, MiddlewareHandler } from "hono";
 import {
+  idempotencyClaimLapsed,
+  idempotencyClaimUnreplicated,
   idempotencyKeyInFlight,
   idempotencyKeyReused,
   invalidIdempotencyKey,
@@ -31,7 +44,13 @@ import { type RequestEnv, readBodyBytes } from "../body.ts";
 import { fingerprint, IDEMPOTENCY_HEADER, parseIdempotencyKey, REPLAY_HEADER, scopedKey } from "./key.ts";
 import { shouldStore } from "./outcome.ts";
 import type { Recovery } from "./recovery.ts";
-import { type IdempotencyStore, type PriorClaim, type StoredAnswer, StoreUnavailableError } from "./store.ts";
+import {
+  type IdempotencyStore,
+  type PriorClaim,
+  type StoredAnswer,
+  StoreNotReplicatedError,
+  StoreUnavailableError,
+} from "./store.ts";
 import type { KeyedWrites } from "./writes.ts";
 
 export interface IdempotencySettings {
@@ -39,6 +58,10 @@ export interface IdempotencySettings {
   ttlMs: number;
   /** How long a repeat waits for the first request's answer before 409. */
   waitMs: number;
+  /** How long after its last renewal a holder may still write; it renews every third of this. */
+  leaseMs: number;
+  /** How much longer the store keeps the claim from anyone else (config.ts, idempotency.settleMs). */
+  settleMs: number;
 }
 
 /**
@@ -62,15 +85,18 @@ export interface MiddlewareOptions {
   settings: IdempotencySettings;
   maxBodyBytes: number;
   log: Logger;
-  metrics: Pick<Metrics, "idempotencyRequests" | "idempotencyRecoveries" | "idempotencyUnconfirmed">;
-  /**
-   * The claim of a request in flight lapses this long after its node last renewed it, so a retry
-   * can take over the key of a node that died mid-request; the holder renews it every third of that.
-   */
-  leaseMs?: number;
+  metrics: Pick<
+    Metrics,
+    "idempotencyRequests" | "idempotencyRecoveries" | "idempotencyUnconfirmed" | "idempotencyFenced"
+  >;
+  /** Monotonic ms (performance.now()); tests move it. */
+  now?: () => number;
+  /** Tests only: see KeyedWrites.hold. */
+  holdWrite?: () => Promise<void>;
 }
 
-const DEFAULT_LEASE_MS = 10_000;
+/** The part of the lease a holder does not use: clock jitter between it and the store. */
+const leaseMargin = (leaseMs: number) => Math.min(1000, leaseMs / 5);
 const FIRST_POLL_MS = 20;
 const MAX_POLL_MS = 250;
 
@@ -78,11 +104,16 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function createIdempotencyMiddleware(options: MiddlewareOptions): MiddlewareHandler {
   const { store, recovery, settings, log, metrics } = options;
-  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  const { leaseMs } = settings;
+  /** What the store holds a claim for: the lease the holder uses, then time for its records to settle. */
+  const heldMs = leaseMs + settings.settleMs;
+  const usableMs = leaseMs - leaseMargin(leaseMs);
+  const now = options.now ?? (() => performance.now());
   const count = (outcome: IdempotencyOutcome) => metrics.idempotencyRequests.inc({ outcome });
   const unavailable = (error: unknown) => {
     if (!(error instanceof StoreUnavailableError)) return error;
     count("unavailable");
+    if (error instanceof StoreNotReplicatedError) return idempotencyClaimUnreplicated();
     return serviceUnavailable("Idempotency-Key store unavailable; retry.");
   };
 
@@ -140,14 +171,18 @@ export function createIdempotencyMiddleware(options: MiddlewareOptions): Middlew
 
     let token: string;
     let prior: PriorClaim[];
+    /** Until when (now()) this request may hand records to librdkafka; -Infinity once the claim is lost. */
+    let writableUntil: number;
     const deadline = Date.now() + settings.waitMs;
     for (let poll = FIRST_POLL_MS; ; poll = Math.min(poll * 2, MAX_POLL_MS)) {
-      const held = await store.claim(key, print, leaseMs, settings.ttlMs).catch((error) => {
+      const sentAt = now();
+      const held = await store.claim(key, print, heldMs, settings.ttlMs).catch((error) => {
         throw unavailable(error);
       });
       if (held.kind === "claimed") {
         token = held.token;
         prior = held.prior;
+        writableUntil = (held.triedAt ?? sentAt) + usableMs;
         break;
       }
       if (held.fingerprint !== print) {
@@ -167,16 +202,33 @@ export function createIdempotencyMiddleware(options: MiddlewareOptions): Middlew
     }
 
     const renewal = setInterval(() => {
-      store.renew(key, token, leaseMs).then(
-        (kept) => kept || log.warn("idempotency claim lapsed while its request ran"),
-        () => {}, // Redis away: the claim may lapse; the answer is still sent.
+      // The send time, not the reply's: the store extended the lease from some moment after it.
+      const sentAt = now();
+      store.renew(key, token, heldMs).then(
+        (kept) => {
+          if (kept) {
+            writableUntil = Math.max(writableUntil, sentAt + usableMs);
+            return;
+          }
+          writableUntil = Number.NEGATIVE_INFINITY;
+          log.warn("idempotency claim lapsed while its request ran");
+        },
+        () => {}, // Redis away: the claim may lapse, and then nothing more is written (fence).
       );
     }, leaseMs / 3);
     renewal.unref();
+    const fence = () => {
+      if (now() < writableUntil) return;
+      metrics.idempotencyFenced.inc();
+      log.warn("keyed send refused: its Idempotency-Key claim could not be shown to be held");
+      throw idempotencyClaimLapsed();
+    };
     let answer: StoredAnswer;
     try {
       const found = prior.length > 0 ? await recover(c.req.param("topic") ?? "", prior) : NOTHING_FOUND;
-      keepBody(c, body, { claim: token, found, confirm: confirmFor(token) });
+      const writes: KeyedWrites = { claim: token, found, confirm: confirmFor(token), fence };
+      if (options.holdWrite) writes.hold = options.holdWrite;
+      keepBody(c, body, writes);
       await next();
       answer = {
         status: c.res.status,

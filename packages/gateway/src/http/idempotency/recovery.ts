@@ -31,15 +31,20 @@ export interface Recovery {
 
 /**
  * Claim times are Redis's clock, record timestamps the writing node's (CreateTime) or the
- * broker's: the scan starts this much earlier so clocks that disagree by less miss nothing.
+ * broker's: the scan starts `clockSkewMs` (idempotency.recovery.clock.skew.ms) earlier so clocks
+ * that disagree by less miss nothing. Every record read costs the retry time and counts against
+ * max.records, so a deployment whose clocks are kept close can narrow it.
  */
-export const CLOCK_MARGIN_MS = 60_000;
+export interface RecoverySettings extends ScanLimits {
+  clockSkewMs: number;
+}
 
 export function createRecovery(
   config: GatewayConfig,
   producers: Pick<ProducerPool, "partitionCount">,
-  limits: ScanLimits,
+  settings: RecoverySettings,
 ): Recovery {
+  const { clockSkewMs, ...limits } = settings;
   let scans = 0;
   /** The first record of each (claim, index) accepted by `wants`, by index. */
   const look = async (
@@ -80,7 +85,7 @@ export function createRecovery(
       // No topic: nothing was written (the route answers 404 itself).
       if (count === null || prior.length === 0) return new Map();
       const claims = new Set(prior.map((p) => p.id));
-      const since = Math.min(...prior.map((p) => p.claimedAt)) - CLOCK_MARGIN_MS;
+      const since = Math.min(...prior.map((p) => p.claimedAt)) - clockSkewMs;
       return look(topic, allPartitions(count), since, (claim) => claims.has(claim));
     },
 
@@ -93,7 +98,7 @@ export function createRecovery(
         if (count === null) return new Map();
         partitions = allPartitions(count);
       }
-      return look(topic, partitions, since - CLOCK_MARGIN_MS, (c, index) => c === claim && indexes.has(index));
+      return look(topic, partitions, since - clockSkewMs, (c, index) => c === claim && indexes.has(index));
     },
   };
 }

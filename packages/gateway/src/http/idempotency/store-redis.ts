@@ -8,10 +8,20 @@
  * (TIME), the one clock every node shares; renew and release keep the key's TTL (KEEPTTL, Redis
  * 6.0+). Claim, renew, complete and release read-then-write, so each is one Lua script: two nodes
  * can never both claim a key, and a node whose lease lapsed cannot overwrite the next holder.
+ *
+ * Replication is asynchronous: a claim written on a primary in its last moment may be missing on
+ * the replica a failover promotes, and a retry there would write the records again. With
+ * idempotency.redis.min.replicas > 0, a claim, a renewal and an answer are each sent in one
+ * pipeline with `WAIT <replicas> <ms>`, which answers how many replicas have every write of this
+ * connection so far (in a Redis Cluster, of the key's node: the pipeline goes to the key's slot).
+ * A claim that is not confirmed is tried again until redis.wait.ms, then refused: nothing is
+ * written to Kafka. WAIT blocks the connection it runs on, so while a replica lags every command
+ * of this node's keyed requests (repeats polling a claim in flight too) waits behind it.
  */
 import { randomUUID } from "node:crypto";
 import { createRedisClient, patientRunner, type RedisClient } from "../../cluster/redis-client.ts";
 import type { RedisConnection } from "../../cluster/redis-settings.ts";
+import { withDeadline } from "../../deadline.ts";
 import type { Logger } from "../../log.ts";
 import {
   type ClaimResult,
@@ -20,6 +30,7 @@ import {
   encodeDone,
   type IdempotencyStore,
   type StoredAnswer,
+  StoreNotReplicatedError,
   StoreUnavailableError,
 } from "./store.ts";
 
@@ -49,7 +60,13 @@ local at = now()
 local prior = ''
 if held then
   local id, leaseUntil, claimedAt, chain, fp = pending(held)
-  if id == ARGV[1] then return 'C|' .. chain end
+  if id == ARGV[1] then
+    -- Written again with the lease from now, as the holder counts it from this try, and so that
+    -- a WAIT after this repeat covers the claim on this connection too (the first try may have
+    -- gone to a primary that has failed over since).
+    redis.call('SET', KEYS[1], pendingValue(id, at + tonumber(ARGV[3]), claimedAt, chain, fp), 'KEEPTTL')
+    return 'C|' .. chain
+  end
   if not id or fp ~= ARGV[2] or tonumber(leaseUntil) > at then return held end
   prior = chain .. (chain == '' and '' or ',') .. id .. '@' .. claimedAt
 end
@@ -86,8 +103,36 @@ interface IdempotencyCommands {
   wharfIdemRelease(key: string, id: string): Promise<number>;
 }
 
+/** A pipeline of one script and WAIT: each reply is [error, value]. */
+interface ReplicatedPipeline {
+  wharfIdemClaim(key: string, id: string, fingerprint: string, leaseMs: number, ttlMs: number): ReplicatedPipeline;
+  wharfIdemComplete(key: string, id: string, done: string, ttlMs: number): ReplicatedPipeline;
+  wharfIdemRenew(key: string, id: string, leaseMs: number): ReplicatedPipeline;
+  wait(replicas: number, timeoutMs: number): ReplicatedPipeline;
+  exec(): Promise<Array<[Error | null, unknown]> | null>;
+}
+
 /** One try of a command on a connected client; a slower one is tried again (see patientRunner). */
 const COMMAND_TIMEOUT_MS = 1000;
+/**
+ * How long one WAIT blocks (within COMMAND_TIMEOUT_MS). It blocks this client's connection, shared
+ * by the node's keyed requests, so it is short and retried rather than long.
+ */
+const REPLICA_WAIT_MS = 250;
+
+/** A claim the replicas have not confirmed yet: transient, so patientRunner tries again. */
+class NotReplicatedYet extends Error {
+  override name = "NotReplicatedYet";
+}
+
+export interface RedisStoreOptions {
+  /** redis.wait.ms: how long a keyed request waits for Redis, over all its commands' tries. */
+  waitMs: number;
+  /** idempotency.redis.min.replicas: replicas that must confirm a claim and an answer (WAIT). */
+  minReplicas: number;
+  /** Counts a claim refused or an answer sent that the replicas did not confirm. */
+  onUnreplicated?: (write: "claim" | "answer") => void;
+}
 
 function createClient(connection: RedisConnection, log: Logger): RedisClient & IdempotencyCommands {
   // The factory keeps no offline queue: queueing commands while Redis is away would hold
@@ -112,13 +157,36 @@ function createClient(connection: RedisConnection, log: Logger): RedisClient & I
   return redis;
 }
 
-/**
- * `waitMs` (redis.wait.ms): how long a keyed request waits for Redis to be reachable, over all its
- * commands' tries, before it is refused with a retriable 503.
- */
-export function createRedisStore(connection: RedisConnection, log: Logger, waitMs: number): IdempotencyStore {
+export function createRedisStore(
+  connection: RedisConnection,
+  log: Logger,
+  { waitMs, minReplicas, onUnreplicated = () => {} }: RedisStoreOptions,
+): IdempotencyStore {
   const redis = createClient(connection, log);
   const patient = patientRunner(redis, waitMs, COMMAND_TIMEOUT_MS);
+
+  /** Runs one script with a WAIT after it; returns the script's reply and how many replicas have it. */
+  const withWait = async (
+    add: (pipeline: ReplicatedPipeline) => ReplicatedPipeline,
+  ): Promise<{ reply: unknown; replicas: number }> => {
+    const pipeline = add(redis.pipeline() as unknown as ReplicatedPipeline).wait(minReplicas, REPLICA_WAIT_MS);
+    const [script, wait] = (await pipeline.exec()) ?? [];
+    if (!script || !wait) throw new Error("Redis answered an incomplete pipeline");
+    if (script[0]) throw script[0];
+    if (wait[0]) throw wait[0];
+    return { reply: script[1], replicas: Number(wait[1]) };
+  };
+
+  const claimOnce = async (key: string, token: string, fingerprint: string, leaseMs: number, ttlMs: number) => {
+    if (minReplicas === 0) return redis.wharfIdemClaim(key, token, fingerprint, leaseMs, ttlMs);
+    const { reply, replicas } = await withWait((p) => p.wharfIdemClaim(key, token, fingerprint, leaseMs, ttlMs));
+    const held = String(reply);
+    // Another holder's value or a stored answer: this claim wrote nothing that must survive.
+    if (held.startsWith("C|") && replicas < minReplicas) {
+      throw new NotReplicatedYet(`${replicas} of ${minReplicas} Redis replicas confirmed the claim`);
+    }
+    return held;
+  };
 
   /**
    * Without an offline queue a command sent while the client (re)connects fails at once. A keyed
@@ -140,19 +208,59 @@ export function createRedisStore(connection: RedisConnection, log: Logger, waitM
   return {
     async claim(key, fingerprint, leaseMs, ttlMs): Promise<ClaimResult> {
       const token = randomUUID();
-      const held = await run(() => redis.wharfIdemClaim(PREFIX + key, token, fingerprint, leaseMs, ttlMs));
-      if (held.startsWith("C|")) return { kind: "claimed", token, prior: decodePrior(held.slice(2)) };
+      let held: string;
+      // When the try that succeeds was sent: the holder's lease counts from it (ClaimResult).
+      let sentAt = 0;
+      try {
+        held = await patient(() => {
+          sentAt = performance.now();
+          return claimOnce(PREFIX + key, token, fingerprint, leaseMs, ttlMs);
+        });
+      } catch (error) {
+        if (!(error instanceof NotReplicatedYet)) throw new StoreUnavailableError((error as Error).message);
+        onUnreplicated("claim");
+        log.warn("idempotency claim not confirmed by Redis replicas; refused", { error: error.message });
+        // Nobody writes under it: let the next request have the key (best effort, not waited for long).
+        void withDeadline(redis.wharfIdemRelease(PREFIX + key, token), COMMAND_TIMEOUT_MS, "Redis release").catch(
+          () => {},
+        );
+        throw new StoreNotReplicatedError(error.message);
+      }
+      if (held.startsWith("C|")) return { kind: "claimed", token, prior: decodePrior(held.slice(2)), triedAt: sentAt };
       // The fingerprint is the last field of a pending value, in this format and the one before.
       if (held.startsWith("P|")) return { kind: "in-flight", fingerprint: held.slice(held.lastIndexOf("|") + 1) };
       const done = decodeDone(held.slice(2));
       return { kind: "done", fingerprint: done.fingerprint, answer: done.answer };
     },
     async renew(key, token, leaseMs) {
-      return (await run(() => redis.wharfIdemRenew(PREFIX + key, token, leaseMs))) === 1;
+      if (minReplicas === 0) return (await run(() => redis.wharfIdemRenew(PREFIX + key, token, leaseMs))) === 1;
+      // A renewal a failover loses would leave the new primary with an earlier lease than the
+      // holder counts on: one the replicas have not confirmed is no renewal (it fails, and the
+      // holder's deadline stays where the last confirmed one put it). Not waited for patiently:
+      // the next renewal comes a third of the lease later.
+      const renewed = withWait((p) => p.wharfIdemRenew(PREFIX + key, token, leaseMs));
+      const { reply, replicas } = await withDeadline(renewed, COMMAND_TIMEOUT_MS, "Redis renewal").catch(
+        (error: Error) => {
+          throw new StoreUnavailableError(error.message);
+        },
+      );
+      if (replicas < minReplicas)
+        throw new StoreNotReplicatedError(`${replicas} of ${minReplicas} replicas confirmed the renewal`);
+      return Number(reply) === 1;
     },
     async complete(key, token, fingerprint, answer: StoredAnswer, ttlMs) {
       const done = `D|${encodeDone(fingerprint, answer)}`;
-      return (await run(() => redis.wharfIdemComplete(PREFIX + key, token, done, ttlMs))) === 1;
+      if (minReplicas === 0) return (await run(() => redis.wharfIdemComplete(PREFIX + key, token, done, ttlMs))) === 1;
+      const { reply, replicas } = await run(() =>
+        withWait((p) => p.wharfIdemComplete(PREFIX + key, token, done, ttlMs)),
+      );
+      // The records are written and the answer is sent regardless: after a failover that lost it,
+      // a retry finds the claim (confirmed when it was made), takes it over and finds the records.
+      if (replicas < minReplicas) {
+        onUnreplicated("answer");
+        log.warn("idempotency answer not confirmed by Redis replicas", { replicas, wanted: minReplicas });
+      }
+      return Number(reply) === 1;
     },
     async release(key, token) {
       await run(() => redis.wharfIdemRelease(PREFIX + key, token));

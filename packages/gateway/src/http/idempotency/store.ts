@@ -29,7 +29,16 @@ export type ClaimResult =
    * its records in Kafka. `prior`: the orphaned claims it took over, oldest first (empty when
    * the key was free).
    */
-  | { kind: "claimed"; token: string; prior: PriorClaim[] }
+  | {
+      kind: "claimed";
+      token: string;
+      prior: PriorClaim[];
+      /**
+       * performance.now() when the try that took the claim was sent, when the store tried more
+       * than once (waiting out a failover): the holder's lease counts from it. Absent: from the call.
+       */
+      triedAt?: number;
+    }
   /** Another request holds it and has not answered yet. */
   | { kind: "in-flight"; fingerprint: string }
   /** A first answer is stored. */
@@ -58,6 +67,14 @@ export interface IdempotencyStore {
 /** Thrown when the store cannot be reached: the keyed request is refused as retriable. */
 export class StoreUnavailableError extends Error {
   override name = "StoreUnavailableError";
+}
+
+/**
+ * Thrown by claim when the replicas the deployment asks for (idempotency.redis.min.replicas) did
+ * not confirm the claim in time: a failover could lose it, so the request writes nothing.
+ */
+export class StoreNotReplicatedError extends StoreUnavailableError {
+  override name = "StoreNotReplicatedError";
 }
 
 /** How both stores write a completed entry: one string, so Redis holds it under one key. */

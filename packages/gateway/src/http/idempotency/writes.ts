@@ -10,6 +10,10 @@
  * retry writes it once. An unkeyed record has no header to look for, so it keeps the 50003: a
  * retry may then store it twice, which is better than telling the client it was stored when it
  * was not (the inference has been seen wrong).
+ *
+ * Nothing is handed to librdkafka unless the request can show, right then and synchronously, that
+ * its claim is still its own (KeyedWrites.fence, middleware.ts): a node paused past its lease
+ * wakes up to a 503, not to a second copy of what the retry elsewhere wrote meanwhile.
  */
 import type { Context } from "hono";
 import type { DeliveryResult, OutgoingRecord, ProducerPool } from "../../kafka/producer-pool.ts";
@@ -27,6 +31,10 @@ export interface KeyedWrites {
     wanted: ReadonlyArray<{ index: number; partition: number }>,
     since: number,
   ): Promise<ReadonlyMap<number, DeliveryResult>>;
+  /** Throws 503 / 50003 unless the claim is provably held now; called right before each send. */
+  fence(): void;
+  /** Tests only: holds each send between the claim and the fence (GatewayOptions.holdKeyedWrite). */
+  hold?: () => Promise<void>;
 }
 
 /**
@@ -54,6 +62,10 @@ export function sendRecords(c: Context, producers: ProducerPool): SendRecords {
       positions.push(i);
     }
     if (missing.length === 0) return results;
+    if (writes.hold) await writes.hold();
+    // Nothing may run between the fence and the send: producers.send hands the records to
+    // librdkafka synchronously.
+    writes.fence();
     // Where a look for an unconfirmed record starts: before the send (and see below).
     const sentAt = Date.now();
     const sent = await producers.send(missing, lane);
