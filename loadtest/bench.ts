@@ -21,6 +21,7 @@ const USAGE = `usage: node loadtest/bench.ts [options]
   --gateways N         gateways of the stack this run starts, behind haproxy when N > 1 (default 3)
   --stack-dir D        state directory of that stack (default $TMPDIR/bench-<pid>)
   --kafka HOST:PORT    reuse this Kafka instead of starting a broker
+  --kafka-pid PID      the reused brokers' pids, for their CPU (repeatable)
   --gateway URL        reuse this gateway too (needs --kafka)
   --gateway-pid PID    the reused gateway's pid, for its CPU and RSS
   --target [NAME=]URL  another Confluent-v2-compatible endpoint on the same Kafka (repeatable):
@@ -47,6 +48,7 @@ interface Cli {
   kafka: string | null;
   gateway: string | null;
   gatewayPid: number | null;
+  kafkaPids: number[];
   targets: Peer[];
 }
 
@@ -62,6 +64,7 @@ function parseCli(argv: string[]): Cli {
       gateways: { type: "string", default: "3" },
       "stack-dir": { type: "string" },
       kafka: { type: "string" },
+      "kafka-pid": { type: "string", multiple: true },
       gateway: { type: "string" },
       "gateway-pid": { type: "string" },
       target: { type: "string", multiple: true },
@@ -100,6 +103,7 @@ function parseCli(argv: string[]): Cli {
     kafka: values.kafka ? loopbackKafka(values.kafka) : null,
     gateway: values.gateway ? loopbackUrl(values.gateway, "--gateway") : null,
     gatewayPid: values["gateway-pid"] ? number("gateway-pid", values["gateway-pid"], 1, 2 ** 22) : null,
+    kafkaPids: (values["kafka-pid"] ?? []).map((p) => number("kafka-pid", p, 1, 2 ** 22)),
     targets,
   };
 }
@@ -158,6 +162,7 @@ async function main(): Promise<number> {
       kafka: cli.kafka,
       gateway: cli.gateway,
       gatewayPid: cli.gatewayPid,
+      kafkaPids: cli.kafkaPids,
       partitions: cli.partitions,
       gateways: cli.gateways,
       stackDir: cli.stackDir,
