@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
+import type { Peer } from "./phase.ts";
 import { compare, machineInfo, type RunInfo, toJsonLine, toText } from "./report.ts";
 import { guardRun } from "./run-guard.ts";
 import { OPT_IN_SCENARIOS, type PhaseResult, runScenario, SCENARIOS, type ScenarioName } from "./scenarios.ts";
@@ -20,11 +21,14 @@ const USAGE = `usage: node loadtest/bench.ts [options]
   --gateways N         gateways of the stack this run starts, behind haproxy when N > 1 (default 3)
   --stack-dir D        state directory of that stack (default $TMPDIR/bench-<pid>)
   --kafka HOST:PORT    reuse this Kafka instead of starting a broker
+  --kafka-pid PID      the reused brokers' pids, for their CPU (repeatable)
   --gateway URL        reuse this gateway too (needs --kafka)
   --gateway-pid PID    the reused gateway's pid, for its CPU and RSS
-  --target URL         another Confluent-v2-compatible endpoint on the same Kafka (repeatable):
+  --target [NAME=]URL  another Confluent-v2-compatible endpoint on the same Kafka (repeatable):
                        adds the peers scenario, which runs the v2 produce requests against Wharf
                        and each target and prints each target's figures as ratios of Wharf's
+  --target-pid PID     the pid of each --target, in the same order (repeatable, optional): its CPU
+                       per record is then measured as the gateway's is
 Only loopback addresses are accepted.`;
 
 /** However the phases behave, the run ends by then (stack start-up included). */
@@ -44,7 +48,8 @@ interface Cli {
   kafka: string | null;
   gateway: string | null;
   gatewayPid: number | null;
-  targets: string[];
+  kafkaPids: number[];
+  targets: Peer[];
 }
 
 function parseCli(argv: string[]): Cli {
@@ -59,9 +64,11 @@ function parseCli(argv: string[]): Cli {
       gateways: { type: "string", default: "3" },
       "stack-dir": { type: "string" },
       kafka: { type: "string" },
+      "kafka-pid": { type: "string", multiple: true },
       gateway: { type: "string" },
       "gateway-pid": { type: "string" },
       target: { type: "string", multiple: true },
+      "target-pid": { type: "string", multiple: true },
       help: { type: "boolean", default: false },
     },
   });
@@ -78,7 +85,9 @@ function parseCli(argv: string[]): Cli {
     throw new Error("--gateway needs --kafka as well: the plain producer and the topic set-up talk to Kafka");
   }
   const scenarios = values.scenarios.split(",").map((s) => s.trim());
-  const targets = (values.target ?? []).map((t) => loopbackUrl(t, "--target"));
+  const targetPids = (values["target-pid"] ?? []).map((p) => number("target-pid", p, 1, 2 ** 22));
+  if (targetPids.length > (values.target ?? []).length) throw new Error("more --target-pid than --target");
+  const targets = (values.target ?? []).map((t, i) => peerOf(t, i, targetPids[i] ?? null));
   if (targets.length > 0 && !scenarios.includes("peers")) scenarios.push("peers");
   for (const s of scenarios) {
     if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario "${s}"`);
@@ -94,6 +103,7 @@ function parseCli(argv: string[]): Cli {
     kafka: values.kafka ? loopbackKafka(values.kafka) : null,
     gateway: values.gateway ? loopbackUrl(values.gateway, "--gateway") : null,
     gatewayPid: values["gateway-pid"] ? number("gateway-pid", values["gateway-pid"], 1, 2 ** 22) : null,
+    kafkaPids: (values["kafka-pid"] ?? []).map((p) => number("kafka-pid", p, 1, 2 ** 22)),
     targets,
   };
 }
@@ -106,6 +116,13 @@ function loopbackKafka(bootstrap: string): string {
     if (!isLoopback(host)) throw new Error(`--kafka must name loopback addresses only, got "${server}"`);
   }
   return bootstrap;
+}
+
+/** `strimzi=http://127.0.0.1:8090` or a bare URL, which the report names "peer N (URL)". */
+function peerOf(raw: string, index: number, pid: number | null): Peer {
+  const named = /^([A-Za-z][\w.-]*)=(.+)$/.exec(raw);
+  const url = loopbackUrl(named ? (named[2] as string) : raw, "--target");
+  return { name: named ? (named[1] as string) : `peer ${index + 1} (${url})`, url, pid };
 }
 
 function loopbackUrl(raw: string, flag: string): string {
@@ -145,6 +162,7 @@ async function main(): Promise<number> {
       kafka: cli.kafka,
       gateway: cli.gateway,
       gatewayPid: cli.gatewayPid,
+      kafkaPids: cli.kafkaPids,
       partitions: cli.partitions,
       gateways: cli.gateways,
       stackDir: cli.stackDir,
@@ -177,7 +195,8 @@ async function main(): Promise<number> {
       gateways: target.gateways.length,
       lbUrl: target.lbUrl,
       gatewaySource: target.gatewaySource,
-      targets: cli.targets,
+      targets: cli.targets.map((t) => t.url),
+      targetNames: cli.targets.map((t) => t.name),
       machine: machineInfo(loadAvgStart),
     };
     const comparison = compare(phases, LOAD_FRACTIONS);

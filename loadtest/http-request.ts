@@ -67,7 +67,31 @@ export function healthzRequest(): RequestSpec {
   return { label: "GET /healthz", method: "GET", path: "/healthz", headers: {}, body: null, records: 0 };
 }
 
-const RECORD_FAILED = Buffer.from('"error":"');
+const OFFSET_KEY = Buffer.from('"offset":');
+const SPACE = 0x20;
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+
+/**
+ * How many records a v2 produce answer acknowledges: the `"offset":` keys followed by a number.
+ * Every v2-compatible endpoint answers 200 even when some records failed, but each marks a failed
+ * record its own way: Wharf and Confluent with `"offset":null` and an `"error"` message, Karapace
+ * the same with a space after the colon, Strimzi Kafka Bridge with an `{"error_code","message"}`
+ * object in place of the offset. Counting numeric offsets is the one test that holds for all of
+ * them, and a byte scan costs far less than JSON.parse here.
+ */
+export function acknowledgedRecords(body: Buffer): number {
+  let count = 0;
+  let at = body.indexOf(OFFSET_KEY);
+  while (at !== -1) {
+    let i = at + OFFSET_KEY.length;
+    while (body[i] === SPACE) i++;
+    const c = body[i];
+    if (c !== undefined && c >= DIGIT_0 && c <= DIGIT_9) count++;
+    at = body.indexOf(OFFSET_KEY, i);
+  }
+  return count;
+}
 
 /**
  * Sends one request and classifies the answer; never throws. Uses undici's raw dispatch rather than
@@ -76,7 +100,7 @@ const RECORD_FAILED = Buffer.from('"error":"');
  */
 export function send(pool: Dispatcher, spec: RequestSpec): Promise<Outcome> {
   return new Promise((resolve) => {
-    const handler = new Answer(spec.records > 0, resolve);
+    const handler = new Answer(spec.records, resolve);
     try {
       pool.dispatch({ method: spec.method, path: spec.path, headers: spec.headers, body: spec.body }, handler);
     } catch {
@@ -87,11 +111,13 @@ export function send(pool: Dispatcher, spec: RequestSpec): Promise<Outcome> {
 
 class Answer implements Dispatcher.DispatchHandler {
   status = 0;
+  readonly records: number;
   readonly chunks: Buffer[] | null;
   readonly resolve: (outcome: Outcome) => void;
 
-  constructor(keepBody: boolean, resolve: (outcome: Outcome) => void) {
-    this.chunks = keepBody ? [] : null;
+  constructor(records: number, resolve: (outcome: Outcome) => void) {
+    this.records = records;
+    this.chunks = records > 0 ? [] : null;
     this.resolve = resolve;
   }
 
@@ -106,7 +132,7 @@ class Answer implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
-    this.resolve(classify(this.status, this.chunks));
+    this.resolve(classify(this.status, this.records, this.chunks));
   }
 
   onResponseError(): void {
@@ -114,14 +140,14 @@ class Answer implements Dispatcher.DispatchHandler {
   }
 }
 
-function classify(status: number, chunks: Buffer[] | null): Outcome {
+/** A produce answer is "ok" only when it acknowledges every record the request carried. */
+export function classify(status: number, records: number, chunks: Buffer[] | null): Outcome {
   if (status === 429) return "throttled";
   if (status < 200 || status >= 300) return "httpError";
-  // A v2 produce answers 200 even when some records failed; a failed one carries an error message
-  // where a delivered one has "error":null. A byte search costs far less than JSON.parse here.
-  if (chunks !== null) {
-    const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-    if (body.includes(RECORD_FAILED)) return "recordError";
+  if (records > 0) {
+    const body =
+      chunks === null ? Buffer.alloc(0) : chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+    if (acknowledgedRecords(body) < records) return "recordError";
   }
   return "ok";
 }

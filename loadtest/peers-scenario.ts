@@ -3,7 +3,8 @@
  * record size) against Wharf and against every `--target` the user started on the same Kafka,
  * one after another in the same run. Each request kind gets a closed-model maximum per endpoint,
  * then an open-model phase per endpoint at one common rate (half the slowest endpoint's maximum), so
- * latencies compare at the same load. A peer's CPU is not attributed: it counts as "other".
+ * latencies compare at the same load. A peer's CPU is attributed when its pid is known
+ * (--target-pid), so CPU per record compares too; otherwise it counts as "other".
  */
 import { produceV2JsonRequest, produceV2Request, type RequestSpec } from "./http-request.ts";
 import { type PhaseResult, rateAt, type ScenarioContext } from "./phase.ts";
@@ -15,8 +16,9 @@ export const PEER_LOAD_FRACTION = 0.5;
 interface Endpoint {
   name: string;
   url: string;
-  /** Wharf's own gateway is measured (CPU, event-loop lag); a peer is not. */
+  /** Wharf's own gateway is measured (CPU, event-loop lag); a peer's CPU only if its pid is known. */
   own: boolean;
+  pid: number | null;
 }
 
 export const WHARF_ENDPOINT = "Wharf";
@@ -27,9 +29,12 @@ export async function peers(ctx: ScenarioContext): Promise<PhaseResult[]> {
     return [];
   }
   const endpoints: Endpoint[] = [
-    { name: WHARF_ENDPOINT, url: ctx.target.gatewayUrl, own: true },
-    ...ctx.peers.map((url, i) => ({ name: `peer ${i + 1} (${url})`, url, own: false })),
+    { name: WHARF_ENDPOINT, url: ctx.target.gatewayUrl, own: true, pid: ctx.target.gatewayPid },
+    ...ctx.peers.map((peer) => ({ ...peer, own: false })),
   ];
+  // A peer has no Wharf /metrics to scrape (lagOf: null); its CPU counts as the gateway's.
+  const measured = (endpoint: Endpoint) =>
+    endpoint.own ? {} : { gatewayPids: endpoint.pid === null ? [] : [endpoint.pid], lagOf: null };
   const { topic } = ctx.target;
   const kinds: RequestSpec[] = [
     produceV2Request(topic, ctx.value, 1),
@@ -46,7 +51,7 @@ export async function peers(ctx: ScenarioContext): Promise<PhaseResult[]> {
       try {
         const phase = await closedPhase(ctx, "peers", pool, request, connections, {
           label: `${endpoint.name}: ${request.label}`,
-          ...(endpoint.own ? {} : { gatewayPids: [], lagOf: null }),
+          ...measured(endpoint),
         });
         phase.endpoint = endpoint.name;
         maxima.push(phase);
@@ -63,7 +68,7 @@ export async function peers(ctx: ScenarioContext): Promise<PhaseResult[]> {
         const phase = await openPhase(ctx, "peers", pool, request, rate, {
           label: `${endpoint.name}: ${request.label}`,
           loadFraction: PEER_LOAD_FRACTION,
-          ...(endpoint.own ? {} : { gatewayPids: [], lagOf: null }),
+          ...measured(endpoint),
         });
         phase.endpoint = endpoint.name;
         phase.connections = connections;

@@ -32,8 +32,16 @@ export interface ScenarioContext {
    * compared with the plain producer at the same record rate. */
   loadFractions: number[];
   /** Other Confluent-v2-compatible endpoints (--target) on the same Kafka, for the peers scenario. */
-  peers: string[];
+  peers: Peer[];
   log: (message: string) => void;
+}
+
+/** A --target: another v2 endpoint the peers scenario measures beside Wharf. */
+export interface Peer {
+  name: string;
+  url: string;
+  /** Its process, whose CPU then counts as the serving gateway's (null: not attributed). */
+  pid: number | null;
 }
 
 export interface PhaseResult {

@@ -23,6 +23,8 @@ export interface RunInfo {
   gatewaySource: string;
   /** --target endpoints the peers scenario measured beside Wharf. */
   targets?: string[];
+  /** Their names in the report, in the same order (absent in older runs). */
+  targetNames?: string[];
   machine: MachineInfo;
 }
 
@@ -324,6 +326,12 @@ export interface PeerRow {
   wharfRecordsPerSec: number | null;
   /** This endpoint's closed-model records/s over Wharf's (Wharf's own row: 1). */
   ratio: number | null;
+  /** CPU microseconds per acknowledged record in the endpoint's process at its maximum (null: its
+   * pid was not given), and the same over Wharf's. */
+  usPerRecord: number | null;
+  cpuRatio: number | null;
+  /** Requests of the maximum and of the common-rate phase that were not acknowledged in full. */
+  errors: number;
   /** The open-model phase at the common rate. */
   rate: number | null;
   p50: number | null;
@@ -342,6 +350,8 @@ export function peerRows(phases: PhaseResult[]): PeerRow[] {
       (p) => p.phase === "max" && p.endpoint === WHARF_ENDPOINT && p.label.endsWith(request),
     );
     const open = peerPhases.find((p) => p.phase === "fixed-rate" && p.label === max.label);
+    const usPerRecord = cpuCost(max).perRecord;
+    const wharfUs = wharf ? cpuCost(wharf).perRecord : null;
     rows.push({
       request,
       endpoint,
@@ -349,6 +359,9 @@ export function peerRows(phases: PhaseResult[]): PeerRow[] {
       recordsPerSec: max.recordsPerSec,
       wharfRecordsPerSec: wharf?.recordsPerSec ?? null,
       ratio: wharf?.recordsPerSec ? max.recordsPerSec / wharf.recordsPerSec : null,
+      usPerRecord,
+      cpuRatio: usPerRecord !== null && wharfUs ? usPerRecord / wharfUs : null,
+      errors: errors(max) + (open ? errors(open) : 0),
       rate: open?.offeredPerSec ?? null,
       p50: open?.latencyMs?.p50 ?? null,
       p99: open?.latencyMs?.p99 ?? null,
@@ -488,19 +501,37 @@ export function toText(run: RunInfo, phases: PhaseResult[], comparison: Comparis
     lines.push("", "Wharf beside its peers (closed-model max; latency from the open-model phase at the common rate):");
     lines.push(
       table([
-        ["request", "endpoint", "req/s", "records/s", "x Wharf", "at req/s", "p50 ms", "p99 ms", "p99.9 ms"],
+        [
+          "request",
+          "endpoint",
+          "req/s",
+          "records/s",
+          "x Wharf",
+          "us/record",
+          "x Wharf",
+          "errors",
+          "at req/s",
+          "p50 ms",
+          "p99 ms",
+          "p99.9 ms",
+        ],
         ...peers.map((r) => [
           r.request,
           r.endpoint,
           int(r.requestsPerSec),
           int(r.recordsPerSec),
           r.ratio === null ? "-" : r.ratio.toFixed(2),
+          r.usPerRecord === null ? "-" : r.usPerRecord.toFixed(1),
+          r.cpuRatio === null ? "-" : r.cpuRatio.toFixed(2),
+          String(r.errors),
           int(r.rate),
           ms(r.p50),
           ms(r.p99),
           ms(r.p999),
         ]),
       ]),
+      "us/record: CPU microseconds per acknowledged record in the endpoint's process ('-': no --target-pid);",
+      "errors: requests of both phases not acknowledged in full (an HTTP error or a record without an offset).",
     );
   }
   lines.push("", "Targets:");

@@ -18,6 +18,8 @@ export interface TargetOptions {
   gateway: string | null;
   /** The reused gateway's pid, for its CPU and RSS; unknown otherwise. */
   gatewayPid: number | null;
+  /** The reused brokers' pids, for their CPU (otherwise it counts as "other"). */
+  kafkaPids?: number[];
   partitions: number;
   /** Gateways of the stack this run starts (with Redis and haproxy when more than one). */
   gateways: number;
@@ -61,7 +63,7 @@ export async function openTarget(options: TargetOptions): Promise<Target> {
   let kafka = options.kafka;
   let gatewayUrl = options.gateway;
   let gatewayPid = options.gatewayPid;
-  let brokerPids: number[] = [];
+  let brokerPids: number[] = options.kafkaPids ?? [];
   let gateways: GatewayRef[] = gatewayUrl ? [{ url: gatewayUrl, pid: gatewayPid }] : [];
   let lbUrl: string | null = null;
   const stackDir = options.stackDir;
@@ -82,7 +84,7 @@ export async function openTarget(options: TargetOptions): Promise<Target> {
     kafka = info.kafka;
     gatewayUrl = gateway.url;
     gatewayPid = gateway.pid;
-    brokerPids = info.brokers.map((b) => b.pid);
+    if (ownKafka) brokerPids = info.brokers.map((b) => b.pid);
     gateways = info.gateways.map((g) => ({ url: g.url, pid: g.pid }));
     lbUrl = info.lb;
   }
