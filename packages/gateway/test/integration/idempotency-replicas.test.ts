@@ -56,7 +56,9 @@ const replicasSeen = async (base: string, wanted: number) => {
   const deadline = Date.now() + 30_000;
   for (;;) {
     const metrics = await call("GET", `${base}/metrics`);
-    const seen = Number(/^wharf_idempotency_redis_replicas(?:\{[^}]*\})? (\d+)$/m.exec(metrics.text)?.[1] ?? Number.NaN);
+    const seen = Number(
+      /^wharf_idempotency_redis_replicas(?:\{[^}]*\})? (\d+)$/m.exec(metrics.text)?.[1] ?? Number.NaN,
+    );
     if (seen === wanted || Date.now() > deadline) return seen;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
