@@ -130,7 +130,26 @@ describe("parseConfig", () => {
   it("holds a claim for the producer's message timeout beyond its lease, and waits for replicas with Sentinel", () => {
     const cluster = { "internal.listener": "http://127.0.0.1:0", "cluster.secret": "s" };
     const sentinel = { ...base, ...cluster, "redis.sentinels": "127.0.0.1:26379", "redis.master.name": "m" };
-    expect(parseConfig(sentinel).idempotency.minReplicas).toBe(1);
+    expect(parseConfig(sentinel).idempotency.minReplicas).toBe("connected");
+    expect(parseConfig({ ...sentinel, "idempotency.redis.min.replicas": "1" }).idempotency.minReplicas).toBe(1);
+    expect(
+      parseConfig({ ...base, ...cluster, "redis.url": "redis://r:6379", "idempotency.redis.min.replicas": "connected" })
+        .idempotency.minReplicas,
+    ).toBe("connected");
+    expect(
+      problems({
+        ...base,
+        ...cluster,
+        "redis.cluster.nodes": "127.0.0.1:7000",
+        "idempotency.redis.min.replicas": "connected",
+      }),
+    ).toContain('"idempotency.redis.min.replicas=connected" is not supported with "redis.cluster.nodes"');
+    expect(problems({ ...base, "idempotency.redis.min.replicas": "connected" })).toContain(
+      '"idempotency.redis.min.replicas" needs Redis',
+    );
+    expect(problems({ ...sentinel, "idempotency.redis.min.replicas": "all" })).toContain(
+      '"idempotency.redis.min.replicas" must be "connected" or an integer between 0 and 16, got "all"',
+    );
     expect(parseConfig({ ...sentinel, "idempotency.redis.min.replicas": "0" }).idempotency.minReplicas).toBe(0);
     expect(parseConfig({ ...base, ...cluster, "redis.url": "redis://r:6379" }).idempotency.minReplicas).toBe(0);
     expect(
@@ -141,7 +160,7 @@ describe("parseConfig", () => {
       '"idempotency.redis.min.replicas" needs Redis',
     );
     expect(problems({ ...base, "idempotency.redis.min.replicas": "-1" })).toContain(
-      '"idempotency.redis.min.replicas" must be an integer between 0 and 16',
+      '"idempotency.redis.min.replicas" must be "connected" or an integer between 0 and 16',
     );
     const lowered = parseConfig({ ...base, "producer.message.timeout.ms": "5000", "idempotency.lease.ms": "2000" });
     expect(lowered.idempotency).toMatchObject({ leaseMs: 2000, settleMs: 8000 });

@@ -106,9 +106,11 @@ export interface GatewayConfig {
     settleMs: number;
     /**
      * Redis replicas that must confirm a claim (WAIT) before its records are written, so that a
-     * failover cannot lose it; 0 with the memory store.
+     * failover cannot lose it: a number is "at least that many, refuse otherwise"; "connected" is
+     * "every replica the primary has online now" (none: no WAIT), so that a failover that leaves
+     * the new primary without a replica does not stall keyed produce. 0 with the memory store.
      */
-    minReplicas: number;
+    minReplicas: number | "connected";
   };
   /** TLS, authentication, authorization and rate limits of the public listener (src/security). */
   security: SecurityConfig;
@@ -203,6 +205,34 @@ const knownKeys = new Set([
   ...schemaRegistryKeys,
 ]);
 const passThroughPrefixes = ["client.", "producer.", "consumer.", "admin."] as const;
+
+/**
+ * idempotency.redis.min.replicas: "connected" or an integer. A Sentinel deployment has a replica
+ * to fail over to by definition, but after a failover there is none until the old primary is back:
+ * "connected" waits for the ones there are. A Redis Cluster may have none, and a lone Redis has
+ * none to wait for. "connected" is not offered for a Cluster: it would need each key's node's
+ * replicas, and the store learns them from one connection.
+ */
+function minReplicas(
+  props: Record<string, string | undefined>,
+  redis: RedisConnection | null,
+  problems: string[],
+): number | "connected" {
+  const key = "idempotency.redis.min.replicas";
+  const raw = props[key]?.trim();
+  if (raw === undefined || raw === "") return redis?.kind === "sentinel" ? "connected" : 0;
+  if (raw === "connected") {
+    if (redis?.kind === "cluster")
+      problems.push(`"${key}=connected" is not supported with "redis.cluster.nodes": use a number`);
+    return "connected";
+  }
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value > 16) {
+    problems.push(`"${key}" must be "connected" or an integer between 0 and 16, got "${raw}"`);
+    return 0;
+  }
+  return value;
+}
 
 /** Properties from Confluent's Java client that have no librdkafka meaning: accepted and ignored. */
 const javaOnlyProperties = new Set([
@@ -374,9 +404,7 @@ export function parseConfig(props: Record<string, string>): GatewayConfig {
       },
       leaseMs: int("idempotency.lease.ms", 10_000, 500, 600_000),
       settleMs: idempotencySettleMs(kafka, problems),
-      // A Sentinel deployment has a replica to fail over to by definition; a Redis Cluster may
-      // have none, and a lone Redis has none to wait for.
-      minReplicas: int("idempotency.redis.min.replicas", redis?.kind === "sentinel" ? 1 : 0, 0, 16),
+      minReplicas: minReplicas(props, redis, problems),
     },
     security: parseSecurity(props, problems, publicListener.https === true),
     schemaRegistry: parseSchemaRegistry(props, problems),
@@ -400,7 +428,7 @@ export function parseConfig(props: Record<string, string>): GatewayConfig {
     const key = redisSettingName(redis);
     problems.push(`"cluster.secret" is required when "${key}" is set (it authenticates node-to-node requests)`);
   }
-  if (!redis && config.idempotency.minReplicas > 0) {
+  if (!redis && config.idempotency.minReplicas !== 0) {
     problems.push('"idempotency.redis.min.replicas" needs Redis (redis.url, redis.sentinels or redis.cluster.nodes)');
   }
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  - ${problems.join("\n  - ")}`);

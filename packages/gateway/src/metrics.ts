@@ -103,6 +103,11 @@ export function createMetrics(nodeId: string) {
       labelNames: ["write"],
       registers: [registry],
     }),
+    idempotencyRedisReplicas: new Gauge({
+      name: "wharf_idempotency_redis_replicas",
+      help: "Replicas the idempotency store's Redis primary has online, as last read (idempotency.redis.min.replicas=connected WAITs for that many; read about every second)",
+      registers: [registry],
+    }),
     consumerInstances: new Gauge({
       name: "wharf_consumer_instances",
       help: "Consumer instances owned by this node",

@@ -36,6 +36,7 @@ export function createIdempotency(
         waitMs: config.redisWaitMs,
         minReplicas: config.idempotency.minReplicas,
         onUnreplicated: (write) => metrics.idempotencyUnreplicated.inc({ write }),
+        onReplicaCount: (replicas) => metrics.idempotencyRedisReplicas.set(replicas),
       })
     : createMemoryStore({ maxBytes: config.idempotency.memoryMaxBytes });
   const middleware = createIdempotencyMiddleware({

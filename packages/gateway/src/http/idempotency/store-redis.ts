@@ -11,7 +11,8 @@
  *
  * Replication is asynchronous: a claim written on a primary in its last moment may be missing on
  * the replica a failover promotes, and a retry there would write the records again. With
- * idempotency.redis.min.replicas > 0, a claim, a renewal and an answer are each sent in one
+ * idempotency.redis.min.replicas > 0, or "connected" while the primary has replicas online
+ * (replica-count.ts), a claim, a renewal and an answer are each sent in one
  * pipeline with `WAIT <replicas> <ms>`, which answers how many replicas have every write of this
  * connection so far (in a Redis Cluster, of the key's node: the pipeline goes to the key's slot).
  * A claim that is not confirmed is tried again until redis.wait.ms, then refused: nothing is
@@ -19,10 +20,11 @@
  * of this node's keyed requests (repeats polling a claim in flight too) waits behind it.
  */
 import { randomUUID } from "node:crypto";
-import { createRedisClient, patientRunner, type RedisClient } from "../../cluster/redis-client.ts";
+import { createRedisClient, isCluster, patientRunner, type RedisClient } from "../../cluster/redis-client.ts";
 import type { RedisConnection } from "../../cluster/redis-settings.ts";
 import { withDeadline } from "../../deadline.ts";
 import type { Logger } from "../../log.ts";
+import { type ReplicaCount, trackConnectedReplicas } from "./replica-count.ts";
 import {
   type ClaimResult,
   decodeDone,
@@ -128,10 +130,15 @@ class NotReplicatedYet extends Error {
 export interface RedisStoreOptions {
   /** redis.wait.ms: how long a keyed request waits for Redis, over all its commands' tries. */
   waitMs: number;
-  /** idempotency.redis.min.replicas: replicas that must confirm a claim and an answer (WAIT). */
-  minReplicas: number;
+  /**
+   * idempotency.redis.min.replicas: replicas that must confirm a claim and an answer (WAIT), or
+   * "connected": as many as the primary has online now.
+   */
+  minReplicas: number | "connected";
   /** Counts a claim refused or an answer sent that the replicas did not confirm. */
   onUnreplicated?: (write: "claim" | "answer") => void;
+  /** With "connected": each count of online replicas read (a gauge). */
+  onReplicaCount?: (replicas: number) => void;
 }
 
 function createClient(connection: RedisConnection, log: Logger): RedisClient & IdempotencyCommands {
@@ -160,16 +167,26 @@ function createClient(connection: RedisConnection, log: Logger): RedisClient & I
 export function createRedisStore(
   connection: RedisConnection,
   log: Logger,
-  { waitMs, minReplicas, onUnreplicated = () => {} }: RedisStoreOptions,
+  { waitMs, minReplicas, onUnreplicated = () => {}, onReplicaCount }: RedisStoreOptions,
 ): IdempotencyStore {
   const redis = createClient(connection, log);
   const patient = patientRunner(redis, waitMs, COMMAND_TIMEOUT_MS);
+  // config.ts refuses "connected" with a Cluster: INFO there is one node's, not the key's node's.
+  const connected: ReplicaCount | null =
+    minReplicas === "connected" && !isCluster(redis)
+      ? trackConnectedReplicas(redis, { log, ...(onReplicaCount ? { onCount: onReplicaCount } : {}) })
+      : null;
+  /** Replicas to WAIT for: a fixed number, or those online when last read. */
+  const wanted = (): number | Promise<number> => connected?.wanted() ?? (minReplicas === "connected" ? 0 : minReplicas);
+  /** A WAIT came back short: with "connected", a replica may have gone; read them again. */
+  const short = () => connected?.stale();
 
   /** Runs one script with a WAIT after it; returns the script's reply and how many replicas have it. */
   const withWait = async (
+    replicasWanted: number,
     add: (pipeline: ReplicatedPipeline) => ReplicatedPipeline,
   ): Promise<{ reply: unknown; replicas: number }> => {
-    const pipeline = add(redis.pipeline() as unknown as ReplicatedPipeline).wait(minReplicas, REPLICA_WAIT_MS);
+    const pipeline = add(redis.pipeline() as unknown as ReplicatedPipeline).wait(replicasWanted, REPLICA_WAIT_MS);
     const [script, wait] = (await pipeline.exec()) ?? [];
     if (!script || !wait) throw new Error("Redis answered an incomplete pipeline");
     if (script[0]) throw script[0];
@@ -178,12 +195,14 @@ export function createRedisStore(
   };
 
   const claimOnce = async (key: string, token: string, fingerprint: string, leaseMs: number, ttlMs: number) => {
-    if (minReplicas === 0) return redis.wharfIdemClaim(key, token, fingerprint, leaseMs, ttlMs);
-    const { reply, replicas } = await withWait((p) => p.wharfIdemClaim(key, token, fingerprint, leaseMs, ttlMs));
+    const n = await wanted();
+    if (n === 0) return redis.wharfIdemClaim(key, token, fingerprint, leaseMs, ttlMs);
+    const { reply, replicas } = await withWait(n, (p) => p.wharfIdemClaim(key, token, fingerprint, leaseMs, ttlMs));
     const held = String(reply);
     // Another holder's value or a stored answer: this claim wrote nothing that must survive.
-    if (held.startsWith("C|") && replicas < minReplicas) {
-      throw new NotReplicatedYet(`${replicas} of ${minReplicas} Redis replicas confirmed the claim`);
+    if (held.startsWith("C|") && replicas < n) {
+      short();
+      throw new NotReplicatedYet(`${replicas} of ${n} Redis replicas confirmed the claim`);
     }
     return held;
   };
@@ -233,32 +252,37 @@ export function createRedisStore(
       return { kind: "done", fingerprint: done.fingerprint, answer: done.answer };
     },
     async renew(key, token, leaseMs) {
-      if (minReplicas === 0) return (await run(() => redis.wharfIdemRenew(PREFIX + key, token, leaseMs))) === 1;
+      const n = await wanted();
+      if (n === 0) return (await run(() => redis.wharfIdemRenew(PREFIX + key, token, leaseMs))) === 1;
       // A renewal a failover loses would leave the new primary with an earlier lease than the
       // holder counts on: one the replicas have not confirmed is no renewal (it fails, and the
       // holder's deadline stays where the last confirmed one put it). Not waited for patiently:
       // the next renewal comes a third of the lease later.
-      const renewed = withWait((p) => p.wharfIdemRenew(PREFIX + key, token, leaseMs));
+      const renewed = withWait(n, (p) => p.wharfIdemRenew(PREFIX + key, token, leaseMs));
       const { reply, replicas } = await withDeadline(renewed, COMMAND_TIMEOUT_MS, "Redis renewal").catch(
         (error: Error) => {
           throw new StoreUnavailableError(error.message);
         },
       );
-      if (replicas < minReplicas)
-        throw new StoreNotReplicatedError(`${replicas} of ${minReplicas} replicas confirmed the renewal`);
+      if (replicas < n) {
+        short();
+        throw new StoreNotReplicatedError(`${replicas} of ${n} replicas confirmed the renewal`);
+      }
       return Number(reply) === 1;
     },
     async complete(key, token, fingerprint, answer: StoredAnswer, ttlMs) {
       const done = `D|${encodeDone(fingerprint, answer)}`;
-      if (minReplicas === 0) return (await run(() => redis.wharfIdemComplete(PREFIX + key, token, done, ttlMs))) === 1;
+      const n = await wanted();
+      if (n === 0) return (await run(() => redis.wharfIdemComplete(PREFIX + key, token, done, ttlMs))) === 1;
       const { reply, replicas } = await run(() =>
-        withWait((p) => p.wharfIdemComplete(PREFIX + key, token, done, ttlMs)),
+        withWait(n, (p) => p.wharfIdemComplete(PREFIX + key, token, done, ttlMs)),
       );
       // The records are written and the answer is sent regardless: after a failover that lost it,
       // a retry finds the claim (confirmed when it was made), takes it over and finds the records.
-      if (replicas < minReplicas) {
+      if (replicas < n) {
+        short();
         onUnreplicated("answer");
-        log.warn("idempotency answer not confirmed by Redis replicas", { replicas, wanted: minReplicas });
+        log.warn("idempotency answer not confirmed by Redis replicas", { replicas, wanted: n });
       }
       return Number(reply) === 1;
     },
@@ -266,6 +290,7 @@ export function createRedisStore(
       await run(() => redis.wharfIdemRelease(PREFIX + key, token));
     },
     async close() {
+      connected?.close();
       await redis.quit().catch(() => redis.disconnect());
     },
   };
