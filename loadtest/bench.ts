@@ -29,6 +29,8 @@ const USAGE = `usage: node loadtest/bench.ts [options]
                        and each target and prints each target's figures as ratios of Wharf's
   --target-pid PID     the pid of each --target, in the same order (repeatable, optional): its CPU
                        per record is then measured as the gateway's is
+  --tail-rate N        the tail scenario's rate in requests/s instead of 50% of its own ramp's
+                       saturation (to compare gateways at one rate)
 Only loopback addresses are accepted.`;
 
 /** However the phases behave, the run ends by then (stack start-up included). */
@@ -50,6 +52,7 @@ interface Cli {
   gatewayPid: number | null;
   kafkaPids: number[];
   targets: Peer[];
+  tailRate: number | null;
 }
 
 function parseCli(argv: string[]): Cli {
@@ -69,6 +72,7 @@ function parseCli(argv: string[]): Cli {
       "gateway-pid": { type: "string" },
       target: { type: "string", multiple: true },
       "target-pid": { type: "string", multiple: true },
+      "tail-rate": { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -105,6 +109,7 @@ function parseCli(argv: string[]): Cli {
     gatewayPid: values["gateway-pid"] ? number("gateway-pid", values["gateway-pid"], 1, 2 ** 22) : null,
     kafkaPids: (values["kafka-pid"] ?? []).map((p) => number("kafka-pid", p, 1, 2 ** 22)),
     targets,
+    tailRate: values["tail-rate"] ? number("tail-rate", values["tail-rate"], 1, 1_000_000) : null,
   };
 }
 
@@ -175,6 +180,7 @@ async function main(): Promise<number> {
       warmupMs: cli.warmupS * 1000,
       loadFractions: LOAD_FRACTIONS,
       peers: cli.targets,
+      tailRate: cli.tailRate,
       log,
     };
     const phases: PhaseResult[] = [];

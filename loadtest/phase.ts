@@ -33,6 +33,8 @@ export interface ScenarioContext {
   loadFractions: number[];
   /** Other Confluent-v2-compatible endpoints (--target) on the same Kafka, for the peers scenario. */
   peers: Peer[];
+  /** The tail scenario's rate (requests/s); null: half of its own ramp's saturation. */
+  tailRate?: number | null;
   log: (message: string) => void;
 }
 

@@ -3,7 +3,7 @@
  *
  * A single 8 s phase's p99 is decided by a handful of stalls, so one run says little about the
  * next. This scenario finds the 1-record saturation once (closed model and ramp, as produce-1),
- * then runs TAIL_ROUNDS rounds at 50% of it, each round three phases at the same rate one after
+ * then runs TAIL_ROUNDS rounds at 50% of it (or at --tail-rate), each round three phases at the same rate one after
  * the other: Wharf's v2 1-record produce, the plain producer, and GET /healthz. The healthz phase
  * is the same HTTP load on the same connections without Kafka or produce code: where Wharf's
  * added p99 follows healthz's, the tail is the HTTP path (client, kernel, the gateway's loop),
@@ -25,9 +25,13 @@ export async function tail(ctx: ScenarioContext): Promise<PhaseResult[]> {
   const fraction = ctx.loadFractions[0] ?? 0.5;
   try {
     const max = await closedPhase(ctx, "tail", pool, produce, connections);
-    const ramp = await rampPhases(ctx, "tail", pool, produce, max.requestsPerSec ?? 0, connections);
-    const rate = rateAt(ramp.saturationPerSec, fraction);
-    const results: PhaseResult[] = [max, ...ramp.steps];
+    const results: PhaseResult[] = [max];
+    let rate = ctx.tailRate ?? 0;
+    if (!rate) {
+      const ramp = await rampPhases(ctx, "tail", pool, produce, max.requestsPerSec ?? 0, connections);
+      rate = rateAt(ramp.saturationPerSec, fraction);
+      results.push(...ramp.steps);
+    }
     for (let round = 1; round <= TAIL_ROUNDS; round++) {
       const label = (what: string) => `${what}, round ${round}`;
       const wharf = await openPhase(ctx, "tail", pool, produce, rate, {
