@@ -6,6 +6,17 @@
 import { request } from "undici";
 
 /** The value of the first sample of `name` (any labels), or null when absent or unreachable. */
+/** The gateway's whole /metrics text, or null when it does not answer. */
+export async function metricsText(gatewayUrl: string): Promise<string | null> {
+  try {
+    const response = await request(`${gatewayUrl}/metrics`, { headersTimeout: 5000, bodyTimeout: 5000 });
+    const text = await response.body.text();
+    return response.statusCode === 200 ? text : null;
+  } catch {
+    return null;
+  }
+}
+
 export async function scrapeMetric(gatewayUrl: string, name: string): Promise<number | null> {
   try {
     const response = await request(`${gatewayUrl}/metrics`, { headersTimeout: 5000, bodyTimeout: 5000 });

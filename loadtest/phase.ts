@@ -1,5 +1,5 @@
 /** What every scenario shares: its context, the shape of one measured phase, and the bounds. */
-import { eventLoopLagWindow, type GcSummary, gcWindow, scrapeMetric } from "./gateway-metrics.ts";
+import { eventLoopLagWindow, type GcSummary, gcWindow, metricsText, scrapeMetric } from "./gateway-metrics.ts";
 import type { OutcomeCounts } from "./http-request.ts";
 import type { LatencySummary } from "./latency.ts";
 import { monitorPhase, type PhaseStats } from "./process-stats.ts";
@@ -82,6 +82,8 @@ export interface PhaseResult {
   gc?: GcSummary | null;
   /** Flushes the serving gateway started for a record that found its producer idle (sent at once). */
   idleFlushes?: number | null;
+  /** The serving gateway's delivery reports over the phase: how many came over 10 / 25 ms after the send. */
+  delivery?: DeliverySummary | null;
   stats: PhaseStats;
   /** The fan-out phases: streams asked for and open, the gateway's RSS per open stream. */
   fanout?: {
@@ -107,9 +109,37 @@ export interface Measured<T> {
   eventLoopLagP99Ms: number | null;
   gc: GcSummary | null;
   idleFlushes: number | null;
+  delivery: DeliverySummary | null;
 }
 
 const IDLE_FLUSHES = "wharf_producer_idle_flushes_total";
+const DELIVERY = "wharf_delivery_latency_seconds";
+
+/** The serving gateway's delivery reports (librdkafka's send to report) over a phase, by lateness. */
+export interface DeliverySummary {
+  records: number;
+  over10ms: number;
+  over25ms: number;
+}
+
+async function deliveryCounts(url: string): Promise<DeliverySummary | null> {
+  const text = await metricsText(url);
+  if (text === null) return null;
+  // Series carry the gateway's own labels too (node=...): match by name and `le` only.
+  const sample = (suffix: string, le?: string) => {
+    for (const line of text.split("\n")) {
+      if (!line.startsWith(`${DELIVERY}${suffix}`) || (le && !line.includes(`le="${le}"`))) continue;
+      const value = Number(line.slice(line.lastIndexOf(" ") + 1));
+      return Number.isFinite(value) ? value : null;
+    }
+    return null;
+  };
+  const records = sample("_count");
+  const within10 = sample("_bucket", "0.01");
+  const within25 = sample("_bucket", "0.025");
+  if (records === null || within10 === null || within25 === null) return null;
+  return { records, over10ms: records - within10, over25ms: records - within25 };
+}
 
 /**
  * Runs one phase under /proc sampling. The gateway is the first one unless `gatewayPids` names
@@ -125,6 +155,7 @@ export async function measure<T>(
   const gateways = options.gatewayPids ?? (first === null ? [] : [first]);
   const gc = lagUrl ? await gcWindow(lagUrl) : null;
   const flushesBefore = lagUrl ? await scrapeMetric(lagUrl, IDLE_FLUSHES) : null;
+  const deliveredBefore = lagUrl ? await deliveryCounts(lagUrl) : null;
   // Every scrape resets prom-client's event-loop histogram: the lag window opens last and closes first.
   const lag = lagUrl ? await eventLoopLagWindow(lagUrl) : null;
   const monitor = monitorPhase({ gateways, brokers: ctx.target.brokerPids });
@@ -132,6 +163,7 @@ export async function measure<T>(
   const stats = monitor.stop();
   const eventLoopLagP99Ms = lag ? await lag.stop() : null;
   const flushesAfter = lagUrl ? await scrapeMetric(lagUrl, IDLE_FLUSHES) : null;
+  const deliveredAfter = lagUrl ? await deliveryCounts(lagUrl) : null;
   return {
     result,
     stats,
@@ -139,6 +171,14 @@ export async function measure<T>(
     gc: gc ? await gc.stop() : null,
     // An older gateway (a peer) has no such counter: null, not 0.
     idleFlushes: flushesBefore !== null && flushesAfter !== null ? flushesAfter - flushesBefore : null,
+    delivery:
+      deliveredBefore && deliveredAfter
+        ? {
+            records: deliveredAfter.records - deliveredBefore.records,
+            over10ms: deliveredAfter.over10ms - deliveredBefore.over10ms,
+            over25ms: deliveredAfter.over25ms - deliveredBefore.over25ms,
+          }
+        : null,
   };
 }
 

@@ -241,6 +241,7 @@ export async function openPhase(
     eventLoopLagP99Ms: open.eventLoopLagP99Ms,
     gc: open.gc,
     idleFlushes: open.idleFlushes,
+    delivery: open.delivery,
     stats: open.stats,
   };
 }
