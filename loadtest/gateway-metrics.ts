@@ -5,7 +5,6 @@
  */
 import { request } from "undici";
 
-/** The value of the first sample of `name` (any labels), or null when absent or unreachable. */
 /** The gateway's whole /metrics text, or null when it does not answer. */
 export async function metricsText(gatewayUrl: string): Promise<string | null> {
   try {
@@ -17,22 +16,26 @@ export async function metricsText(gatewayUrl: string): Promise<string | null> {
   }
 }
 
-export async function scrapeMetric(gatewayUrl: string, name: string): Promise<number | null> {
-  try {
-    const response = await request(`${gatewayUrl}/metrics`, { headersTimeout: 5000, bodyTimeout: 5000 });
-    const text = await response.body.text();
-    if (response.statusCode !== 200) return null;
-    for (const line of text.split("\n")) {
-      if (!line.startsWith(name)) continue;
-      const rest = line.slice(name.length);
-      if (rest[0] !== " " && rest[0] !== "{") continue;
-      const value = Number(line.slice(line.lastIndexOf(" ") + 1));
-      return Number.isFinite(value) ? value : null;
-    }
-    return null;
-  } catch {
-    return null;
+/**
+ * The value of the first sample of `name` in a /metrics text (any labels; with `le`, the histogram
+ * bucket of that bound), or null when absent.
+ */
+export function sampleOf(text: string, name: string, le?: string): number | null {
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(name)) continue;
+    const rest = line.slice(name.length);
+    if (rest[0] !== " " && rest[0] !== "{") continue;
+    if (le !== undefined && !rest.includes(`le="${le}"`)) continue;
+    const value = Number(line.slice(line.lastIndexOf(" ") + 1));
+    return Number.isFinite(value) ? value : null;
   }
+  return null;
+}
+
+/** The value of the first sample of `name` (any labels), or null when absent or unreachable. */
+export async function scrapeMetric(gatewayUrl: string, name: string): Promise<number | null> {
+  const text = await metricsText(gatewayUrl);
+  return text === null ? null : sampleOf(text, name);
 }
 
 export const EVENT_LOOP_LAG_P99 = "nodejs_eventloop_lag_p99_seconds";

@@ -1,5 +1,5 @@
 /** What every scenario shares: its context, the shape of one measured phase, and the bounds. */
-import { eventLoopLagWindow, type GcSummary, gcWindow, metricsText, scrapeMetric } from "./gateway-metrics.ts";
+import { eventLoopLagWindow, type GcSummary, gcWindow, metricsText, sampleOf } from "./gateway-metrics.ts";
 import type { OutcomeCounts } from "./http-request.ts";
 import type { LatencySummary } from "./latency.ts";
 import { monitorPhase, type PhaseStats } from "./process-stats.ts";
@@ -122,23 +122,25 @@ export interface DeliverySummary {
   over25ms: number;
 }
 
-async function deliveryCounts(url: string): Promise<DeliverySummary | null> {
+/** What a phase reads from the serving gateway's /metrics before and after it (one scrape each). */
+interface Counters {
+  idleFlushes: number | null;
+  delivery: DeliverySummary | null;
+}
+
+async function counters(url: string): Promise<Counters> {
   const text = await metricsText(url);
-  if (text === null) return null;
-  // Series carry the gateway's own labels too (node=...): match by name and `le` only.
-  const sample = (suffix: string, le?: string) => {
-    for (const line of text.split("\n")) {
-      if (!line.startsWith(`${DELIVERY}${suffix}`) || (le && !line.includes(`le="${le}"`))) continue;
-      const value = Number(line.slice(line.lastIndexOf(" ") + 1));
-      return Number.isFinite(value) ? value : null;
-    }
-    return null;
+  if (text === null) return { idleFlushes: null, delivery: null };
+  const records = sampleOf(text, `${DELIVERY}_count`);
+  const within10 = sampleOf(text, `${DELIVERY}_bucket`, "0.01");
+  const within25 = sampleOf(text, `${DELIVERY}_bucket`, "0.025");
+  return {
+    idleFlushes: sampleOf(text, IDLE_FLUSHES),
+    delivery:
+      records === null || within10 === null || within25 === null
+        ? null
+        : { records, over10ms: records - within10, over25ms: records - within25 },
   };
-  const records = sample("_count");
-  const within10 = sample("_bucket", "0.01");
-  const within25 = sample("_bucket", "0.025");
-  if (records === null || within10 === null || within25 === null) return null;
-  return { records, over10ms: records - within10, over25ms: records - within25 };
 }
 
 /**
@@ -154,16 +156,18 @@ export async function measure<T>(
   const first = ctx.target.gatewayPid;
   const gateways = options.gatewayPids ?? (first === null ? [] : [first]);
   const gc = lagUrl ? await gcWindow(lagUrl) : null;
-  const flushesBefore = lagUrl ? await scrapeMetric(lagUrl, IDLE_FLUSHES) : null;
-  const deliveredBefore = lagUrl ? await deliveryCounts(lagUrl) : null;
+  const before = lagUrl ? await counters(lagUrl) : null;
   // Every scrape resets prom-client's event-loop histogram: the lag window opens last and closes first.
   const lag = lagUrl ? await eventLoopLagWindow(lagUrl) : null;
   const monitor = monitorPhase({ gateways, brokers: ctx.target.brokerPids });
   const result = await run();
   const stats = monitor.stop();
   const eventLoopLagP99Ms = lag ? await lag.stop() : null;
-  const flushesAfter = lagUrl ? await scrapeMetric(lagUrl, IDLE_FLUSHES) : null;
-  const deliveredAfter = lagUrl ? await deliveryCounts(lagUrl) : null;
+  const after = lagUrl ? await counters(lagUrl) : null;
+  const flushesBefore = before?.idleFlushes ?? null;
+  const flushesAfter = after?.idleFlushes ?? null;
+  const deliveredBefore = before?.delivery;
+  const deliveredAfter = after?.delivery;
   return {
     result,
     stats,

@@ -126,6 +126,10 @@ const eventsOf = (text: string): Event[] =>
       return { id: (idLine as string).slice(4), value: Buffer.from(data.value, "base64").toString() };
     });
 
+/** A reader of `partitions` from the end, as a live stream's feed opens one. */
+const openLive = (topic: FakeTopic, partitions: number[]) =>
+  topic.open({ topic: TOPIC, partitions, from: { kind: "latest" }, resume: new Map(), clientId: "x" });
+
 const textOf = (chunks: Chunk[]) => chunks.map((c) => decoder.decode(c.bytes)).join("");
 
 const feedOptions = {
@@ -160,13 +164,7 @@ const until = async (what: () => boolean, ms = 2000) => {
 describe("topic feed", () => {
   it("renders each record once and hands the same bytes, in order, to every subscriber", async () => {
     const topic = new FakeTopic(2);
-    const reader = await topic.open({
-      topic: TOPIC,
-      partitions: [0, 1],
-      from: { kind: "latest" },
-      resume: new Map(),
-      clientId: "x",
-    });
+    const reader = await openLive(topic, [0, 1]);
     const feed = new TopicFeed(reader as FeedReader, feedOptions);
     const a = feed.subscribe() as Subscription;
     const b = feed.subscribe() as Subscription;
@@ -203,13 +201,7 @@ describe("topic feed", () => {
 
   it("lets a subscriber that falls past its cap leave at the position after what it holds", async () => {
     const topic = new FakeTopic(1);
-    const reader = await topic.open({
-      topic: TOPIC,
-      partitions: [0],
-      from: { kind: "latest" },
-      resume: new Map(),
-      clientId: "x",
-    });
+    const reader = await openLive(topic, [0]);
     const feed = new TopicFeed(reader, { ...feedOptions, chunkMaxBytes: 100, subscriberMaxBytes: 300 });
     const fast = feed.subscribe() as Subscription;
     const slow = feed.subscribe() as Subscription;
@@ -243,13 +235,7 @@ describe("topic feed", () => {
 
   it("ends every subscriber with the reader's failure", async () => {
     const topic = new FakeTopic(1);
-    const reader = await topic.open({
-      topic: TOPIC,
-      partitions: [0],
-      from: { kind: "latest" },
-      resume: new Map(),
-      clientId: "x",
-    });
+    const reader = await openLive(topic, [0]);
     let closed = 0;
     const feed = new TopicFeed(reader, { ...feedOptions, onClosed: () => closed++ });
     const a = feed.subscribe() as Subscription;
