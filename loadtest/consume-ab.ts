@@ -9,11 +9,13 @@
  * instances assigned to the filled topic (`--idle-mode backlog`: librdkafka prefetches up to
  * consumer.prefetch.max.bytes into each), to an empty one (`empty`), or to the filled one and read
  * once each (`read-once`: what a client that read once and left costs); the gateway's RSS
- * growth per instance once it settles. Use a fresh gateway for each mode (an allocator keeps what
- * deleted instances freed). `--rounds 0` skips the throughput rounds.
+ * growth per instance once it settles, `--idle-wait-ms` after the last one was created (past the
+ * gateway's consumer.idle.pause.ms, it shows what pausing an unread instance frees). Use a fresh
+ * gateway for each mode (an allocator keeps what deleted instances freed). `--rounds 0` skips the
+ * throughput rounds.
  *
  *   node loadtest/consume-ab.ts --kafka 127.0.0.1:9092 --gateway http://127.0.0.1:8082 --gateway-pid 1234 \
- *     [--records 100000] [--rounds 3] [--idle 20 --idle-mode backlog|empty|read-once] [--json]
+ *     [--records 100000] [--rounds 3] [--idle 20 --idle-mode backlog|empty|read-once [--idle-wait-ms 5000]] [--json]
  */
 import { randomUUID } from "node:crypto";
 import { loadavg } from "node:os";
@@ -34,6 +36,7 @@ const { values } = parseArgs({
     partitions: { type: "string", default: "3" },
     idle: { type: "string", default: "0" },
     "idle-mode": { type: "string", default: "backlog" },
+    "idle-wait-ms": { type: "string", default: "0" },
     json: { type: "boolean", default: false },
   },
 });
@@ -101,6 +104,8 @@ async function idleCost(onTopic: string, count: number, readOnce = false): Promi
       await pool.destroy();
     }
   }
+  // Long enough, the gateway's idle pause (consumer.idle.pause.ms) frees what librdkafka prefetched.
+  await new Promise((resolve) => setTimeout(resolve, Number(values["idle-wait-ms"])));
   const after = await settledRss(gatewayPid);
   for (const instance of instances) await deleteV2Instance(gateway, instance);
   return (after - before) / count / 2 ** 20;

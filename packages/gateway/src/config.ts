@@ -66,6 +66,13 @@ export interface GatewayConfig {
     instanceTimeoutMs: number;
     maxResponseBytes: number;
     prefetchMaxBytes: number;
+    /**
+     * Most bytes an instance read by a client in a loop takes from librdkafka ahead of the next
+     * read (bounded by that client's max_bytes); 0 reads only when asked.
+     */
+    readAheadMaxBytes: number;
+    /** An instance nobody read for this long stops fetching (its prefetch is freed); 0 never. */
+    idlePauseMs: number;
   };
   cluster: {
     heartbeatMs: number;
@@ -178,6 +185,8 @@ const knownKeys = new Set([
   "consumer.instance.timeout.ms",
   "consumer.request.max.bytes",
   "consumer.prefetch.max.bytes",
+  "consumer.read.ahead.max.bytes",
+  "consumer.idle.pause.ms",
   "cluster.heartbeat.ms",
   "cluster.node.ttl.ms",
   "cluster.lease.ttl.ms",
@@ -378,7 +387,9 @@ export function parseConfig(props: Record<string, string>): GatewayConfig {
       requestTimeoutMs: int("consumer.request.timeout.ms", 1000, 0, 300_000),
       instanceTimeoutMs: int("consumer.instance.timeout.ms", 300_000, 1000),
       maxResponseBytes: int("consumer.request.max.bytes", 67_108_864, 1),
-      prefetchMaxBytes: int("consumer.prefetch.max.bytes", 1024 * 1024, 1024),
+      prefetchMaxBytes: int("consumer.prefetch.max.bytes", 2 * 1024 * 1024, 1024),
+      readAheadMaxBytes: int("consumer.read.ahead.max.bytes", 4 * 1024 * 1024, 0),
+      idlePauseMs: int("consumer.idle.pause.ms", 2000, 0),
     },
     cluster: {
       heartbeatMs: int("cluster.heartbeat.ms", 1000, 100),

@@ -7,7 +7,7 @@ export function createMetrics(nodeId: string) {
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
   // Read when /metrics is scraped rather than set on every change: the producer queue changes
   // twice per request, and a prom-client set costs about as much as a small produce's routing.
-  const sampled = { producerQueueRecords: () => 0, producerQueueBytes: () => 0 };
+  const sampled = { producerQueueRecords: () => 0, producerQueueBytes: () => 0, consumerInstancesPaused: () => 0 };
   return {
     registry,
     sampled,
@@ -111,6 +111,19 @@ export function createMetrics(nodeId: string) {
     consumerInstances: new Gauge({
       name: "wharf_consumer_instances",
       help: "Consumer instances owned by this node",
+      registers: [registry],
+    }),
+    consumerInstancesPaused: new Gauge({
+      name: "wharf_consumer_instances_paused",
+      help: "Consumer instances of this node that stopped fetching because nobody read them for consumer.idle.pause.ms (their librdkafka prefetch freed)",
+      registers: [registry],
+      collect() {
+        this.set(sampled.consumerInstancesPaused());
+      },
+    }),
+    consumerReadAhead: new Counter({
+      name: "wharf_consumer_read_ahead_records_total",
+      help: "Records consumer instances took from librdkafka ahead of their client's next read (consumer.read.ahead.max.bytes)",
       registers: [registry],
     }),
     recordsConsumed: new Counter({

@@ -62,6 +62,12 @@ export function createConsumerHost(
   let clientSeq = 0;
 
   const track = () => metrics.consumerInstances.set(owned.size);
+  const instanceHooks = { readAhead: (records: number) => metrics.consumerReadAhead.inc(records) };
+  metrics.sampled.consumerInstancesPaused = () => {
+    let paused = 0;
+    for (const { instance } of owned.values()) if (instance.fetchPaused) paused++;
+    return paused;
+  };
   const clientId = (s: ConsumerSettings) => `wharf-${config.id}-${s.name}-${++clientSeq}`;
 
   const applySubscription = async (instance: ConsumerInstance, subscription: Subscription) => {
@@ -179,7 +185,9 @@ export function createConsumerHost(
       }
       let instance: ConsumerInstance | null;
       try {
-        instance = await buildClaimed(record, () => ConsumerInstance.create(config, settings, clientId(settings)));
+        instance = await buildClaimed(record, () =>
+          ConsumerInstance.create(config, settings, clientId(settings), instanceHooks),
+        );
       } catch (error) {
         await directory.remove(settings.group, settings.name).catch(() => {});
         throw error;
@@ -200,7 +208,7 @@ export function createConsumerHost(
       let instance: ConsumerInstance | null;
       try {
         instance = await buildClaimed(record, async () => {
-          const built = await ConsumerInstance.create(config, settings, clientId(settings));
+          const built = await ConsumerInstance.create(config, settings, clientId(settings), instanceHooks);
           await applySubscription(built, record.subscription).catch(async (error: Error) => {
             await built.close({ commit: false });
             throw error;
