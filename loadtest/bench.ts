@@ -31,6 +31,9 @@ const USAGE = `usage: node loadtest/bench.ts [options]
                        per record is then measured as the gateway's is
   --tail-rate N        the tail scenario's rate in requests/s instead of 50% of its own ramp's
                        saturation (to compare gateways at one rate)
+  --tail-slices N      the tail scenario alternates Wharf and the plain producer N times within
+                       each round (slices of duration/N each), so both meet the same drifts of the
+                       broker and the machine; 1 (default) runs them one after the other
 Only loopback addresses are accepted.`;
 
 /** However the phases behave, the run ends by then (stack start-up included). */
@@ -53,6 +56,7 @@ interface Cli {
   kafkaPids: number[];
   targets: Peer[];
   tailRate: number | null;
+  tailSlices: number;
 }
 
 function parseCli(argv: string[]): Cli {
@@ -73,6 +77,7 @@ function parseCli(argv: string[]): Cli {
       target: { type: "string", multiple: true },
       "target-pid": { type: "string", multiple: true },
       "tail-rate": { type: "string" },
+      "tail-slices": { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -110,6 +115,7 @@ function parseCli(argv: string[]): Cli {
     kafkaPids: (values["kafka-pid"] ?? []).map((p) => number("kafka-pid", p, 1, 2 ** 22)),
     targets,
     tailRate: values["tail-rate"] ? number("tail-rate", values["tail-rate"], 1, 1_000_000) : null,
+    tailSlices: values["tail-slices"] ? number("tail-slices", values["tail-slices"], 1, 100) : 1,
   };
 }
 
@@ -181,6 +187,7 @@ async function main(): Promise<number> {
       loadFractions: LOAD_FRACTIONS,
       peers: cli.targets,
       tailRate: cli.tailRate,
+      tailSlices: cli.tailSlices,
       log,
     };
     const phases: PhaseResult[] = [];

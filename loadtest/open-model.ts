@@ -5,7 +5,7 @@
  */
 import type { Dispatcher } from "undici";
 import { emptyCounts, type OutcomeCounts, type RequestSpec, send } from "./http-request.ts";
-import { createHistogram, type LatencySummary, recordMs, summarize } from "./latency.ts";
+import { createHistogram, type Histogram, type LatencySummary, recordMs, summarize } from "./latency.ts";
 import { runAtConstantRate } from "./schedule.ts";
 
 export interface OpenModelOptions {
@@ -19,6 +19,8 @@ export interface OpenModelOptions {
   maxOutstanding: number;
   /** How long to wait for answers once the last request was due. */
   drainTimeoutMs: number;
+  /** Latencies go here (summarized over everything it holds) instead of into a fresh histogram. */
+  histogram?: Histogram;
 }
 
 export interface OpenModelResult {
@@ -40,7 +42,7 @@ export interface OpenModelResult {
 export async function runOpenModel(options: OpenModelOptions): Promise<OpenModelResult> {
   const { pool, request } = options;
   const outcomes = emptyCounts();
-  const histogram = createHistogram();
+  const histogram = options.histogram ?? createHistogram();
   const outstanding = new Set<number>();
   let shed = 0;
   let finished = false;

@@ -35,6 +35,8 @@ export interface ScenarioContext {
   peers: Peer[];
   /** The tail scenario's rate (requests/s); null: half of its own ramp's saturation. */
   tailRate?: number | null;
+  /** The tail scenario cuts each round's Wharf and plain phases into this many alternating slices. */
+  tailSlices?: number;
   log: (message: string) => void;
 }
 

@@ -4,7 +4,7 @@
  * Kafka. Whatever Wharf adds on top of this is HTTP, JSON, base64 and bookkeeping.
  */
 import Kafka from "@confluentinc/kafka-javascript";
-import { createHistogram, type LatencySummary, recordMs, summarize } from "./latency.ts";
+import { createHistogram, type Histogram, type LatencySummary, recordMs, summarize } from "./latency.ts";
 import { runAtConstantRate } from "./schedule.ts";
 
 type RawProducer = InstanceType<typeof Kafka.Producer>;
@@ -31,6 +31,8 @@ export interface FixedRateOptions {
   durationMs: number;
   maxRecords: number;
   drainTimeoutMs: number;
+  /** Latencies go here (summarized over everything it holds) instead of into a fresh histogram. */
+  histogram?: Histogram;
 }
 
 export interface FixedRateResult {
@@ -191,7 +193,7 @@ async function fixedRate(
   produce: (opaque: unknown) => boolean,
   listen: (handler: ReportHandler) => void,
 ): Promise<FixedRateResult> {
-  const histogram = createHistogram();
+  const histogram = options.histogram ?? createHistogram();
   let inflight = 0;
   let delivered = 0;
   let failed = 0;
