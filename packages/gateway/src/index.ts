@@ -1,2 +1,2 @@
 export { ConfigError, type GatewayConfig, loadConfig, parseConfig } from "./config.ts";
-export { createGateway, type Gateway } from "./gateway.ts";
+export { createGateway, type Gateway, type GatewayOptions } from "./gateway.ts";

@@ -5,9 +5,16 @@
  * its /metrics show which of the two happened.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createGateway, type Gateway, parseConfig } from "../../src/index.ts";
-import { type ConsumerRef, createConsumer, instanceCall, metric, readRecords } from "./consumer-helpers.ts";
-import { call, createTopic, sleep, stack, unique, V2_BINARY } from "./helpers.ts";
+import type { Gateway } from "../../src/index.ts";
+import {
+  type ConsumerRef,
+  createConsumer,
+  instanceCall,
+  metric,
+  produceKeyedByOffset,
+  readRecords,
+} from "./consumer-helpers.ts";
+import { call, createTopic, inProcessGateway, sleep, unique, V2_BINARY } from "./helpers.ts";
 
 const RECORDS = 4000;
 const VALUE = Buffer.alloc(1024, 0x62).toString("base64");
@@ -17,15 +24,7 @@ let gateway: Gateway;
 let url: string;
 
 beforeAll(async () => {
-  const config = parseConfig({
-    "bootstrap.servers": stack().kafka,
-    listeners: "http://127.0.0.1:0",
-    id: unique("ahead"),
-    "log.level": "error",
-    "consumer.idle.pause.ms": String(IDLE_PAUSE_MS),
-  });
-  gateway = await createGateway(config);
-  url = (await gateway.listen()).url;
+  ({ gateway, url } = await inProcessGateway("ahead", { "consumer.idle.pause.ms": String(IDLE_PAUSE_MS) }));
 });
 
 afterAll(async () => {
@@ -35,17 +34,7 @@ afterAll(async () => {
 /** A one-partition topic of RECORDS records, each keyed by its own offset. */
 async function backlog(): Promise<string> {
   const topic = await createTopic(unique("ahead"), 1);
-  for (let sent = 0; sent < RECORDS; sent += 500) {
-    const records = Array.from({ length: 500 }, (_, i) => ({
-      key: Buffer.from(String(sent + i)).toString("base64"),
-      value: VALUE,
-    }));
-    const res = await call("POST", `${url}/topics/${topic}`, {
-      headers: { "content-type": V2_BINARY },
-      body: { records },
-    });
-    expect(res.status, res.text).toBe(200);
-  }
+  await produceKeyedByOffset(url, topic, RECORDS, VALUE);
   return topic;
 }
 

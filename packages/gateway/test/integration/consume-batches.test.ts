@@ -4,8 +4,8 @@
  * comes out once, in order, with nothing skipped.
  */
 import { describe, expect, it } from "vitest";
-import { createConsumer, instanceCall, readRecords } from "./consumer-helpers.ts";
-import { call, createTopic, gatewayUrl, unique, V2_BINARY } from "./helpers.ts";
+import { createConsumer, instanceCall, produceKeyedByOffset, readRecords } from "./consumer-helpers.ts";
+import { createTopic, gatewayUrl, unique } from "./helpers.ts";
 
 const RECORDS = 3000;
 const VALUE = Buffer.alloc(1024, 0x61).toString("base64");
@@ -15,17 +15,7 @@ describe("records in batches", () => {
     const topic = await createTopic(unique("batches"), 1);
     // The owner itself, so that reads are served by the instance and not forwarded.
     const base = gatewayUrl(0);
-    for (let sent = 0; sent < RECORDS; sent += 500) {
-      const records = Array.from({ length: 500 }, (_, i) => ({
-        key: Buffer.from(String(sent + i)).toString("base64"),
-        value: VALUE,
-      }));
-      const res = await call("POST", `${base}/topics/${topic}`, {
-        headers: { "content-type": V2_BINARY },
-        body: { records },
-      });
-      expect(res.status, res.text).toBe(200);
-    }
+    await produceKeyedByOffset(base, topic, RECORDS, VALUE);
     const consumer = await createConsumer(base, unique("g"), "c1");
     const assigned = await instanceCall(consumer, "POST", "/assignments", { partitions: [{ topic, partition: 0 }] });
     expect(assigned.status, assigned.text).toBe(204);

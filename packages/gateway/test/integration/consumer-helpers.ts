@@ -107,3 +107,22 @@ export async function metric(url: string, name: string): Promise<number> {
   }
   return total;
 }
+
+/**
+ * Writes `count` records to partition 0 of an empty one-partition topic through `base`, in
+ * requests of 500, each keyed by the offset it will have (its number, in decimal) and valued
+ * `value` (base64).
+ */
+export async function produceKeyedByOffset(base: string, topic: string, count: number, value: string) {
+  for (let sent = 0; sent < count; sent += 500) {
+    const records = Array.from({ length: Math.min(500, count - sent) }, (_, i) => ({
+      key: Buffer.from(String(sent + i)).toString("base64"),
+      value,
+    }));
+    const res = await call("POST", `${base}/topics/${topic}/partitions/0`, {
+      headers: { "content-type": V2_BINARY },
+      body: { records },
+    });
+    expect(res.status, res.text).toBe(200);
+  }
+}

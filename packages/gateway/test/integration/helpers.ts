@@ -4,6 +4,7 @@ import Kafka from "@confluentinc/kafka-javascript";
 import { Admin } from "@platformatic/kafka";
 import { type Dispatcher, request } from "undici";
 import { inject } from "vitest";
+import { createGateway, type Gateway, type GatewayOptions, parseConfig } from "../../src/index.ts";
 
 export const stack = () => inject("stack");
 export const lbUrl = () => stack().lb as string;
@@ -158,3 +159,20 @@ export async function createTopic(name: string, partitions = 3): Promise<string>
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A gateway in the test process on the stack's Kafka, `settings` over its defaults; close it after. */
+export async function inProcessGateway(
+  name: string,
+  settings: Record<string, string> = {},
+  options: GatewayOptions = {},
+): Promise<{ gateway: Gateway; url: string }> {
+  const config = parseConfig({
+    "bootstrap.servers": stack().kafka,
+    listeners: "http://127.0.0.1:0",
+    id: unique(name),
+    "log.level": "error",
+    ...settings,
+  });
+  const gateway = await createGateway(config, options);
+  return { gateway, url: (await gateway.listen()).url };
+}

@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config.ts";
 import { CLAIM_HEADER } from "../../src/http/idempotency/record-header.ts";
 import { createRecovery } from "../../src/http/idempotency/recovery.ts";
-import { createGateway, type Gateway } from "../../src/index.ts";
-import { createTopic, readTopic, stack, unique } from "./helpers.ts";
+import type { Gateway } from "../../src/index.ts";
+import { createTopic, inProcessGateway, readTopic, stack, unique } from "./helpers.ts";
 import { b64, produceV2, produceV3, reportLines } from "./produce-helpers.ts";
 import { kafkaProducer } from "./sse-helpers.ts";
 
@@ -23,16 +23,11 @@ let strip = false;
 let producer: Awaited<ReturnType<typeof kafkaProducer>>;
 
 beforeAll(async () => {
-  const config = parseConfig({
-    "bootstrap.servers": stack().kafka,
-    listeners: "http://127.0.0.1:0",
-    id: unique("unconfirmed"),
-    "log.level": "error",
-  });
-  gateway = await createGateway(config, {
-    reviseDeliveryReport: (report: Kafka.DeliveryReport) => (strip ? { ...report, offset: -1 } : report),
-  });
-  url = (await gateway.listen()).url;
+  ({ gateway, url } = await inProcessGateway(
+    "unconfirmed",
+    {},
+    { reviseDeliveryReport: (report: Kafka.DeliveryReport) => (strip ? { ...report, offset: -1 } : report) },
+  ));
   producer = await kafkaProducer();
 });
 

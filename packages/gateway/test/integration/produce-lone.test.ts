@@ -4,8 +4,8 @@
  * is one that the idle flush sent, and the records must still land in order where acknowledged.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createGateway, type Gateway, parseConfig } from "../../src/index.ts";
-import { call, createTopic, readTopic, stack, unique, V2_BINARY } from "./helpers.ts";
+import type { Gateway } from "../../src/index.ts";
+import { call, createTopic, inProcessGateway, readTopic, unique, V2_BINARY } from "./helpers.ts";
 
 /** A minute: a record left to linger.ms would outlive the request limit below. */
 const LINGER_MS = "60000";
@@ -16,17 +16,11 @@ let gateway: Gateway;
 let url: string;
 
 beforeAll(async () => {
-  const config = parseConfig({
-    "bootstrap.servers": stack().kafka,
-    listeners: "http://127.0.0.1:0",
-    id: unique("lone"),
-    "log.level": "error",
+  ({ gateway, url } = await inProcessGateway("lone", {
     "producer.linger.ms": LINGER_MS,
     // librdkafka refuses a linger.ms that is not below message.timeout.ms.
     "producer.message.timeout.ms": "120000",
-  });
-  gateway = await createGateway(config);
-  url = (await gateway.listen()).url;
+  }));
 });
 
 afterAll(async () => {
