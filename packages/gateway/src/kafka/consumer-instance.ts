@@ -194,7 +194,8 @@ export class ConsumerInstance {
     this.lastUsed = Date.now();
   }
 
-  #serial<T>(operation: () => Promise<T> | T): Promise<T> {
+  /** `rearm` false: the idle check itself, after which nothing is checked until the next operation. */
+  #serial<T>(operation: () => Promise<T> | T, rearm = true): Promise<T> {
     this.#waiting++;
     // A read ahead waiting for librdkafka's next fetch stops waiting and gives way.
     if (this.#filling) this.#poller.signal();
@@ -203,7 +204,11 @@ export class ConsumerInstance {
       if (this.#closed) throw new RestError(404, ErrorCode.ConsumerInstanceNotFound, "Consumer instance not found.");
       return operation();
     });
-    this.#chain = run.catch(() => {}).then(() => this.#armIdleCheck());
+    this.#chain = run
+      .catch(() => {})
+      .then(() => {
+        if (rearm) this.#armIdleCheck();
+      });
     return run;
   }
 
@@ -424,7 +429,7 @@ export class ConsumerInstance {
       this.#idleTimer = null;
       const idleFor = Date.now() - this.lastUsed;
       if (idleFor < this.#idlePauseMs) return this.#armIdleCheck(this.#idlePauseMs - idleFor);
-      this.#serial(() => this.#pauseIfIdle()).catch(() => {});
+      this.#serial(() => this.#pauseIfIdle(), false).catch(() => {});
     }, delayMs);
     this.#idleTimer.unref();
   }
