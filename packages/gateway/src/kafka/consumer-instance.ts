@@ -377,10 +377,11 @@ export class ConsumerInstance {
    * client meanwhile. From the second answer in a row that found records waiting and was large
    * (at least a quarter of what a read ahead may take), the instance takes what librdkafka
    * fetches while the answer is on its way, up to the client's max_bytes and
-   * consumer.read.ahead.max.bytes, so the next read finds it here (measured: 0.42 to 0.57 of a
-   * plain consumer's throughput, loadtest/RESULTS.md round 8). A client that reads once, reads
-   * small answers or tails the topic never starts it; what it took waits in the buffer like any
-   * record a read left, for the next read (an abandoned instance holds it until it expires).
+   * consumer.read.ahead.max.bytes, so the next read finds it here (with the 2 MiB prefetch: from
+   * 0.44 to 0.61 of a plain consumer's throughput, medians, loadtest/RESULTS.md round 8). A
+   * client that reads once, reads small answers or tails the topic never starts it; what it took
+   * waits in the buffer like any record a read left, for the next read (an abandoned instance
+   * holds it until it expires).
    */
   #readAheadIfBehind(maxBytes: number, allAdmitted: boolean): void {
     const target = Math.min(maxBytes, this.#readAheadMaxBytes);
