@@ -57,13 +57,16 @@ export class TopicStream {
 
   static async open(config: GatewayConfig, options: TopicStreamOptions): Promise<TopicStream> {
     let poller: QueuePoller | undefined;
-    const prefetchKb = Math.max(1, Math.ceil(config.consumer.prefetchMaxBytes / 1024));
+    // Streams keep the 1 MiB prefetch they were measured and tested with; the larger default
+    // serves v2 instances read in a loop (consumer-instance.ts, read-ahead).
+    const prefetch = Math.min(config.consumer.prefetchMaxBytes, 1024 * 1024);
+    const prefetchKb = Math.max(1, Math.ceil(prefetch / 1024));
     const consumer = new Kafka.KafkaConsumer({
       "bootstrap.servers": config.bootstrapServers,
       "client.id": options.clientId,
       "queued.max.messages.kbytes": prefetchKb,
-      "fetch.max.bytes": Math.max(config.consumer.prefetchMaxBytes, 1024 * 1024),
-      "fetch.message.max.bytes": Math.max(config.consumer.prefetchMaxBytes, 65_536),
+      "fetch.max.bytes": Math.max(prefetch, 1024 * 1024),
+      "fetch.message.max.bytes": Math.max(prefetch, 65_536),
       // As for consumer instances (librdkafka-config.ts): with the small prefetch cap, librdkafka's
       // default 1 s back-off after a full queue held a stream reading a backlog to ~2k records/s.
       "fetch.queue.backoff.ms": 20,
